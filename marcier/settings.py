@@ -1,0 +1,80 @@
+"""Where things are and how trytond is configured for a database URI.
+
+Nothing here imports trytond's backend: it picks its driver from the
+configuration when first imported, so configure() must run before.
+"""
+import os
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = Path(os.environ.get('MARCIER_CONFIG_DIR', ROOT / 'config'))
+VAR_DIR = Path(os.environ.get('MARCIER_VAR_DIR', ROOT / 'var'))
+SAO_ROOT = Path(os.environ.get('MARCIER_SAO_ROOT', VAR_DIR / 'sao' / 'package'))
+DEFAULT_URI = 'sqlite:///' + str(VAR_DIR / 'marcier.sqlite')
+DEFAULT_NAME = 'marcier'
+DEMO_PASSWORD = 'Marcier-Demo-2026'
+
+
+class SettingsError(Exception):
+    "A bad setting, reported to the user as one line"
+
+
+@dataclass(frozen=True)
+class Database:
+    "A database URI split the way trytond wants it"
+    scheme: str
+    uri: str  # trytond's [database] uri, without the database name
+    name: str
+    path: Path | None = None  # folder of the SQLite files
+
+    @property
+    def file(self):
+        if self.path is not None:
+            return self.path / f'{self.name}.sqlite'
+
+    def __str__(self):
+        if self.file:
+            return f'sqlite:///{self.file}'
+        return self.uri + self.name
+
+
+def parse_database(uri=None):
+    """Parse sqlite:///relative/x.sqlite, sqlite:////absolute/x.sqlite or
+    postgresql://user@host:port/name into a Database"""
+    uri = uri or os.environ.get('TRYTOND_DATABASE_URI') or DEFAULT_URI
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme == 'sqlite':
+        path = parts.path.removeprefix('/')
+        if not path:
+            path = DEFAULT_URI.removeprefix('sqlite:///')
+        file = Path(path).expanduser().resolve()
+        if file.suffix != '.sqlite':
+            raise SettingsError(
+                f"SQLite database file must end with .sqlite: {file}")
+        return Database('sqlite', 'sqlite://', file.stem, file.parent)
+    if parts.scheme in {'postgresql', 'postgres'}:
+        name = parts.path.strip('/') or DEFAULT_NAME
+        if '/' in name:
+            raise SettingsError(f"bad PostgreSQL database name: {name!r}")
+        base = urllib.parse.urlunsplit(
+            ('postgresql', parts.netloc, '/', parts.query, ''))
+        return Database('postgresql', base, name)
+    raise SettingsError(
+        f"unknown database URI scheme {parts.scheme!r} in {uri!r}: "
+        "use sqlite:///path/name.sqlite or postgresql://host:port/name")
+
+
+def configure(database, listen=None):
+    "Load config/trytond.conf and point trytond at database"
+    from trytond import config
+    config.update_etc(str(CONFIG_DIR / 'trytond.conf'))
+    config.set('database', 'uri', database.uri)
+    if database.path is not None:
+        config.set('database', 'path', str(database.path))
+    if SAO_ROOT.is_dir():
+        config.set('web', 'root', str(SAO_ROOT))
+    if listen:
+        config.set('web', 'listen', listen)
+    return config
