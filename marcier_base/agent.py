@@ -48,7 +48,7 @@ class City(ModelSQL, ModelView):
                     and city.radius > 0):
                 raise CityCoordinatesError(gettext(
                         'marcier_base.msg_city_coordinates',
-                        city=city.rec_name))
+                        city=city.name))
 
 
 class Agent(DeactivableMixin, ModelSQL, ModelView):

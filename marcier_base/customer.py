@@ -9,7 +9,6 @@ from .model import AgentOwnedMixin
 class Customer(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     "An end customer in an agent's book"
     __name__ = 'marcier.customer'
-    _rec_name = 'party'
     party = fields.Many2One(
         'party.party', "Party", required=True, ondelete='RESTRICT',
         context={
@@ -38,3 +37,10 @@ class Customer(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def default_source(cls):
         return 'manual'
+
+    def get_rec_name(self, name):
+        return self.party.rec_name
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('party.rec_name', *clause[1:])]

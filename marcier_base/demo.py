@@ -94,6 +94,18 @@ def _user(login, name, role, company, password, agent=None):
     return user
 
 
+def _welcome(user, record):
+    "A first message, so that the message centre is not empty"
+    Notification = Pool().get('res.notification')
+    title = "Welcome to Marcier"
+    if not Notification.search([('user', '=', user.id), ('label', '=', title)]):
+        Notification.notify([user], 'reminder', title, body=(
+                "Your messages arrive here: to-dos to act on, warnings "
+                "before something expires and reminders of what happened. "
+                "Open the related record from the message."),
+            record=record)
+
+
 def load(context):
     pool = Pool()
     City = pool.get('marcier.city')
@@ -117,8 +129,9 @@ def load(context):
             cities[name] = ensure(City, [('name', '=', name)], {
                     'province': province, 'latitude': latitude,
                     'longitude': longitude, 'radius': radius})
-        _user('operator', "Zhao Min (Operator)", 'role_operator',
+        operator = _user('operator', "Zhao Min (Operator)", 'role_operator',
             company, password)
+        _welcome(operator, company)
         for code, name, office, served, login, staff in AGENTS:
             party = ensure(Party, [('name', '=', name)])
             agent = ensure(Agent, [('code', '=', code)], {
@@ -127,8 +140,9 @@ def load(context):
                     'city': cities[office].id,
                     'cities': [('add', [cities[c].id for c in served])],
                     })
-            _user(login, f"{staff} ({name})", 'role_agent', company,
+            staff = _user(login, f"{staff} ({name})", 'role_agent', company,
                 password, agent=agent)
+            _welcome(staff, agent)
             for customer, city, mobile in CUSTOMERS[code]:
                 party = ensure(Party, [('name', '=', customer)])
                 ensure(Customer, [

@@ -58,7 +58,7 @@ class Notification(metaclass=PoolMeta):
 
     @classmethod
     def get_related_models(cls):
-        return Pool().get('ir.model').get_name_items()
+        return [(None, '')] + Pool().get('ir.model').get_name_items()
 
     def get_related(self, name):
         if self.model and self.records:

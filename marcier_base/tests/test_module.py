@@ -1,0 +1,243 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+import json
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+from . import AgentTestMixin
+
+
+def create_agent(company, code, name=None):
+    pool = Pool()
+    Party = pool.get('party.party')
+    Agent = pool.get('marcier.agent')
+    party, = Party.create([{'name': name or f"Agent {code}"}])
+    agent, = Agent.create([{
+                'party': party.id, 'code': code, 'company': company.id}])
+    return agent
+
+
+def create_user(login, company, role, agent=None):
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    user, = User.create([{
+                'login': login,
+                'name': login,
+                'agent': agent.id if agent else None,
+                'companies': [('add', [company.id])],
+                'company': company.id,
+                'roles': [('create', [{
+                                'role': ModelData.get_id(
+                                    'marcier_base', role)}])],
+                }])
+    return user
+
+
+class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
+    "Test Marcier Base module"
+    module = 'marcier_base'
+
+    def _setup(self):
+        company = create_company()
+        agent_a = create_agent(company, 'A')
+        agent_b = create_agent(company, 'B')
+        staff_a = create_user('staff_a', company, 'role_agent', agent_a)
+        staff_b = create_user('staff_b', company, 'role_agent', agent_b)
+        operator = create_user('op', company, 'role_operator')
+        return company, agent_a, agent_b, staff_a, staff_b, operator
+
+    def _customer(self, agent, name):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Customer = pool.get('marcier.customer')
+        party, = Party.create([{'name': name}])
+        return Customer.create([{
+                    'party': party.id, 'agent': agent.id,
+                    'company': agent.company.id}])[0]
+
+    @with_transaction()
+    def test_get_agent(self):
+        "The user's agent, cached, refreshed when it changes"
+        pool = Pool()
+        User = pool.get('res.user')
+        company, agent_a, agent_b, staff_a, _, operator = self._setup()
+        with Transaction().set_user(staff_a.id):
+            self.assertEqual(User.get_agent(), agent_a.id)
+        with Transaction().set_user(operator.id):
+            self.assertIsNone(User.get_agent())
+        User.write([staff_a], {'agent': agent_b.id})
+        with Transaction().set_user(staff_a.id):
+            self.assertEqual(User.get_agent(), agent_b.id)
+
+    @with_transaction()
+    def test_agent_staff_not_operator(self):
+        "Agent staff cannot also be operator staff"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        _, agent_a, _, staff_a, _, operator = self._setup()
+        with self.assertRaises(UserError):
+            User.write([operator], {'agent': agent_a.id})
+        with self.assertRaises(UserError):
+            User.write([staff_a], {'roles': [('create', [{
+                                'role': ModelData.get_id(
+                                    'marcier_base', 'role_operator')}])]})
+
+    @with_transaction()
+    def test_agent_isolation(self):
+        "Agent staff read and change only their agent's records"
+        pool = Pool()
+        Customer = pool.get('marcier.customer')
+        company, agent_a, agent_b, staff_a, _, operator = self._setup()
+        customer_a = self._customer(agent_a, "Customer of A")
+        customer_b = self._customer(agent_b, "Customer of B")
+        transaction = Transaction()
+        with transaction.set_user(staff_a.id), \
+                transaction.set_context(_check_access=True, company=company.id):
+            self.assertEqual(Customer.search([]), [customer_a])
+            with self.assertRaises(AccessError):
+                Customer.read([customer_b.id], ['party'])
+            with self.assertRaises(AccessError):
+                Customer.write([Customer(customer_b.id)], {'note': "x"})
+            with self.assertRaises(AccessError):
+                Customer.write([Customer(customer_a.id)], {
+                        'agent': agent_b.id})
+            with self.assertRaises(AccessError):
+                Customer.delete([Customer(customer_b.id)])
+            self.assertEqual(Customer.default_agent(), agent_a.id)
+        with transaction.set_user(operator.id), \
+                transaction.set_context(_check_access=True, company=company.id):
+            self.assertEqual(
+                set(Customer.search([])), {customer_a, customer_b})
+
+    @with_transaction()
+    def test_company_isolation(self):
+        "Users of another company see none of the company's records"
+        pool = Pool()
+        Customer = pool.get('marcier.customer')
+        Agent = pool.get('marcier.agent')
+        company, agent_a, *_ = self._setup()
+        self._customer(agent_a, "Customer of A")
+        other = create_company("Other Tenant")
+        outsider = create_user('outsider', other, 'role_operator')
+        with Transaction().set_user(outsider.id), \
+                Transaction().set_context(
+                    _check_access=True, company=other.id):
+            self.assertEqual(Customer.search([]), [])
+            self.assertEqual(Agent.search([]), [])
+
+    @with_transaction()
+    def test_notify(self):
+        "Messages go to the users, their group or the agent's staff"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        company, agent_a, _, staff_a, staff_b, operator = self._setup()
+        customer = self._customer(agent_a, "Customer")
+        with set_company(company):
+            message, = Notification.notify(
+                [staff_a], 'todo', "Call back", body="Please call back",
+                record=customer)
+            self.assertEqual(message.kind, 'todo')
+            self.assertEqual(message.icon, 'tryton-notification')
+            self.assertTrue(message.unread)
+            self.assertEqual(message.related, customer)
+            self.assertEqual(json.loads(message.records), [customer.id])
+
+            messages = Notification.notify_group(
+                'marcier_base.group_operator', 'warning', "Expiry")
+            self.assertIn(operator, [m.user for m in messages])
+            self.assertNotIn(staff_a, [m.user for m in messages])
+
+            messages = agent_a.notify('reminder', "Listed")
+            self.assertEqual([m.user for m in messages], [staff_a])
+
+            with self.assertRaises(UserError):
+                Notification.notify([staff_a], 'spam', "Nope")
+            with self.assertRaises(UserError):
+                Notification.notify([staff_a], 'todo', "")
+
+    @with_transaction()
+    def test_notify_group_company(self):
+        "A group message reaches only the users of the current company"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        company, *_ , operator = self._setup()
+        other = create_company("Other Tenant")
+        outsider = create_user('outsider', other, 'role_operator')
+        with Transaction().set_context(company=company.id):
+            users = [m.user for m in Notification.notify_group(
+                    'marcier_base.group_operator', 'todo', "Review")]
+        self.assertIn(operator, users)
+        self.assertNotIn(outsider, users)
+
+    @with_transaction()
+    def test_own_messages(self):
+        "A user sees, opens and marks only their own messages"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        OpenNotification = pool.get('res.notification.open', type='wizard')
+        company, agent_a, _, staff_a, staff_b, _ = self._setup()
+        mine, = Notification.notify([staff_a], 'todo', "Mine")
+        theirs, = Notification.notify([staff_b], 'todo', "Theirs")
+        with Transaction().set_user(staff_a.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Notification.search([('mine', '=', True)]), [mine])
+            self.assertEqual(Notification.search([]), [mine])
+            with self.assertRaises(AccessError):
+                Notification.read([theirs.id], ['label'])
+
+            session_id, _, _ = OpenNotification.create()
+            with Transaction().set_context(
+                    active_model='res.notification', active_id=mine.id,
+                    active_ids=[mine.id]):
+                result = OpenNotification.execute(session_id, {}, 'open_')
+            action, = result['actions']
+            self.assertEqual(action[0]['res_id'], [mine.id])
+            self.assertFalse(Notification(mine.id).unread)
+
+            Notification.mark_unread([Notification(mine.id)])
+            self.assertTrue(Notification(mine.id).unread)
+            with self.assertRaises(AccessError):
+                Notification.open_related([Notification(theirs.id)])
+
+    @with_transaction()
+    def test_open_related(self):
+        "The button opens the related record and marks the message read"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        company, agent_a, _, staff_a, _, _ = self._setup()
+        customer = self._customer(agent_a, "Customer")
+        message, = Notification.notify(
+            [staff_a], 'reminder', "New customer", record=customer)
+        with Transaction().set_user(staff_a.id), \
+                Transaction().set_context(_check_access=True):
+            action = Notification.open_related([message])
+        self.assertEqual(action['res_model'], 'marcier.customer')
+        self.assertEqual(action['res_id'], [customer.id])
+        self.assertFalse(Notification(message.id).unread)
+
+    @with_transaction()
+    def test_city_coordinates(self):
+        "Cities need valid coordinates and a positive radius"
+        pool = Pool()
+        City = pool.get('marcier.city')
+        for latitude, longitude, radius in [
+                (95, 10, 5), (10, -181, 5), (10, 10, 0), (10, 10, -3)]:
+            with self.subTest(latitude=latitude, longitude=longitude,
+                    radius=radius), self.assertRaises(UserError):
+                City.check_coordinates([City(name="Nowhere",
+                            latitude=latitude, longitude=longitude,
+                            radius=radius)])
+        city, = City.create([{'name': "Somewhere", 'latitude': 10,
+                    'longitude': 10}])
+        self.assertEqual(city.radius, 50)
+
+
+del ModuleTestCase

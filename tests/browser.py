@@ -1,0 +1,49 @@
+"""Headless Chromium (Debian's package) driven by Playwright, and the steps
+of the sao web client that the browser tests share."""
+import contextlib
+import shutil
+
+import pytest
+
+CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update',
+    '--no-first-run', '--disable-sync', '--disable-quic']
+
+
+def chromium_path():
+    return shutil.which('chromium') or shutil.which('chromium-browser')
+
+
+@contextlib.contextmanager
+def browser():
+    path = chromium_path()
+    if not path:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def sao_login(page, platform, login, password='Marcier-Demo-2026'):
+    "Log in to sao and wait for its menu"
+    page.goto(f'{platform.url}#{platform.database}')
+    page.fill('#login', login)
+    page.click('button:has-text("Login")')
+    page.fill('input[type=password]', password)
+    page.keyboard.press('Enter')
+    page.wait_for_selector('#menu .treeview td', timeout=30000)
+
+
+def sao_open_menu(page, *path):
+    "Open the menu entries one after the other, as a user clicks them"
+    for name in path[:-1]:
+        row = page.locator('#menu tr', has_text=name).first
+        row.locator('.expander').first.click()
+        page.wait_for_timeout(300)
+    page.locator('#menu tr', has_text=path[-1]).last.dblclick()

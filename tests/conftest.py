@@ -1,0 +1,124 @@
+"""Fixtures of the cross-module tests: a real trytond server set up with
+the demo data, on PostgreSQL when CI=true (or MARCIER_TEST_DB is a
+postgresql:// URI), on SQLite otherwise."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .rpc import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = Path(os.environ.get('MARCIER_TEST_OUTPUT', ROOT / 'test-output'))
+MARCIER = [sys.executable, '-m', 'marcier.cli']
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_database_uri(folder):
+    "The URI of a new database for this test run"
+    uri = os.environ.get('MARCIER_TEST_DB')
+    if not uri and os.environ.get('CI') == 'true':
+        uri = 'postgresql://127.0.0.1:5432/'
+    if uri and uri.startswith('postgresql'):
+        return uri.rstrip('/') + f'/marcier_test_{uuid.uuid4().hex[:8]}'
+    return f'sqlite:///{folder}/marcier_test.sqlite'
+
+
+def drop_database(uri):
+    if uri.startswith('postgresql'):
+        base, name = uri.rsplit('/', 1)
+        subprocess.run(
+            ['psql', base + '/postgres', '-qc', f'DROP DATABASE IF EXISTS "{name}"'],
+            capture_output=True, timeout=60)
+
+
+@dataclass
+class Platform:
+    "A running Marcier server with demo data"
+    url: str  # ends with /
+    database: str
+    uri: str
+    process: subprocess.Popen
+
+    def client(self, login, **kwargs):
+        return Client(self.url, self.database, login, **kwargs)
+
+
+def wait_for(url, process, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server stopped with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer in {timeout}s")
+
+
+@pytest.fixture(scope='session')
+def output():
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture(scope='session')
+def platform(tmp_path_factory, output):
+    folder = tmp_path_factory.mktemp('platform')
+    uri = test_database_uri(folder)
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    env.pop('TRYTOND_DATABASE_URI', None)
+    subprocess.run(
+        [*MARCIER, 'setup', '--db', uri, '--demo'], check=True, env=env,
+        cwd=ROOT, timeout=900)
+    port = free_port()
+    log = open(output / 'server.log', 'w')
+    process = subprocess.Popen(
+        [*MARCIER, 'serve', '--db', uri, '--port', str(port), '--no-cron'],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        wait_for(url, process)
+        database = uri.rsplit('/', 1)[1].removesuffix('.sqlite')
+        yield Platform(url, database, uri, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        drop_database(uri)
+
+
+@pytest.fixture(scope='session')
+def operator(platform):
+    return platform.client('operator')
+
+
+@pytest.fixture(scope='session')
+def agent_a(platform):
+    return platform.client('agent_a')
+
+
+@pytest.fixture(scope='session')
+def agent_b(platform):
+    return platform.client('agent_b')
+
+
+@pytest.fixture(scope='session')
+def admin(platform):
+    return platform.client('admin')
