@@ -37,7 +37,7 @@ def sao_login(page, platform, login, password='Marcier-Demo-2026'):
     page.click('button:has-text("Login")')
     page.fill('input[type=password]', password)
     page.keyboard.press('Enter')
-    page.wait_for_selector('#menu .treeview td', timeout=30000)
+    page.locator('#menu .treeview tbody tr').first.wait_for(timeout=30000)
 
 
 def sao_open_menu(page, *path):
