@@ -18,7 +18,7 @@ install: $(INSTALLED)
 $(INSTALLED): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps -e .
 	touch $@
 
 sao: $(SAO)
