@@ -135,9 +135,12 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
                     'depends': ['status'],
                     },
                 'transfer': {
-                    'invisible': Eval('status') == 'retired',
+                    # Agent staff move only rented vehicles, between
+                    # their customers
+                    'invisible': ((Eval('status') == 'retired')
+                        | (AGENT_STAFF & ~Eval('customer'))),
                     'icon': 'tryton-forward',
-                    'depends': ['status'],
+                    'depends': ['status', 'customer'],
                     },
                 'open_map': {
                     'icon': 'tryton-public',

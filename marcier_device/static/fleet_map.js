@@ -19,6 +19,7 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
         'last_seen', 'alarm_count', 'working_hours', 'odometer'];
     // A vehicle silent for longer than this is shown as offline
     const OFFLINE_MINUTES = 15;
+    const LABELLED = 60;
     const params = new URLSearchParams(window.location.search);
     const database = decodeURIComponent(
         window.location.pathname.split('/')[1]);
@@ -95,12 +96,17 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
 
     function style(vehicle) {
         const status = STATUSES[vehicle.status] || STATUSES.retired;
+        const offline = isOffline(vehicle);
+        let border = offline ? status.colour : '#ffffff';
+        if (vehicle.alarm_count) {
+            border = '#c62828';
+        }
         return {
             radius: vehicle.key_on ? 10 : 8,
-            color: vehicle.alarm_count ? '#c62828' : '#ffffff',
+            color: border,
             weight: vehicle.alarm_count ? 3 : 2,
             fillColor: status.colour,
-            fillOpacity: isOffline(vehicle) ? 0.45 : 0.95,
+            fillOpacity: offline ? 0.35 : 0.95,
             className: `vehicle-marker status-${vehicle.status}`,
         };
     }
@@ -229,9 +235,13 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
                 marker = null;
             }
             if (!marker) {
+                // Few vehicles: their serials stay written next to them
                 marker = L.circleMarker(position, style(vehicle))
-                    .bindPopup('').bindTooltip(vehicle.serial)
-                    .addTo(map);
+                    .bindPopup('').bindTooltip(vehicle.serial, {
+                        permanent: vehicles.length <= LABELLED,
+                        direction: 'right', offset: [8, 0],
+                        className: 'vehicle-label',
+                    }).addTo(map);
                 markers.set(vehicle.id, marker);
             } else {
                 marker.setLatLng(position).setStyle(style(vehicle));
