@@ -72,6 +72,7 @@ class Event(ModelSQL, ModelView):
         states={
             'invisible': ~Eval('to_customer'),
             })
+    summary = fields.Function(fields.Char("Summary"), 'get_summary')
     del _transfer
 
     @classmethod
@@ -91,6 +92,19 @@ class Event(ModelSQL, ModelView):
     def on_change_vehicle(self):
         if self.vehicle and self.working_hours is None:
             self.working_hours = self.vehicle.working_hours
+
+    def get_summary(self, name):
+        note = (self.note or '').strip().split('\n')[0]
+        if self.type != 'transfer':
+            return note
+        if self.from_agent:
+            from_, to = self.from_agent, self.to_agent
+        else:
+            from_, to = self.from_customer, self.to_customer
+        summary = gettext('marcier_device.msg_event_transfer_summary',
+            from_=from_.rec_name if from_ else '',
+            to=to.rec_name if to else '')
+        return f'{summary}: {note}' if note else summary
 
     def get_rec_name(self, name):
         return f'{self.vehicle.rec_name} {self.type_string} {self.date}'

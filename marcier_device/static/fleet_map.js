@@ -39,7 +39,11 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
             `/${encodeURIComponent(database)}/rpc/`, {
                 method: 'POST',
                 credentials: 'same-origin',
-                headers: {'Content-Type': 'application/json'},
+                headers: {
+                    'Content-Type': 'application/json',
+                    // Else trytond asks the browser for a Basic login
+                    'X-Requested-With': 'XMLHttpRequest',
+                },
                 body: JSON.stringify({
                     id: ++rpcId, method: method,
                     params: [...params, context || {}]}),
