@@ -8,6 +8,14 @@ from .browser import browser, sao_login, sao_open_menu
 pytestmark = pytest.mark.browser
 
 
+def devices_page(chromium, platform, login, menu, height=800):
+    "A page of sao logged in as login, on the Devices menu entry menu"
+    page = chromium.new_page(viewport={'width': 1280, 'height': height})
+    sao_login(page, platform, login)
+    sao_open_menu(page, "Marcier", "Devices", menu)
+    return page
+
+
 def open_fleet_map(chromium, platform, login):
     "Log in to sao as login and open Devices > Fleet Map (a new tab)"
     context = chromium.new_context(viewport={'width': 1280, 'height': 800})
@@ -79,9 +87,8 @@ def test_fleet_map_needs_a_session(platform, output):
 
 def test_vehicle_form_history_tabs(platform, output):
     with browser() as chromium:
-        page = chromium.new_page(viewport={'width': 1280, 'height': 900})
-        sao_login(page, platform, 'operator')
-        sao_open_menu(page, "Marcier", "Devices", "Vehicles")
+        page = devices_page(
+            chromium, platform, 'operator', "Vehicles", height=900)
         page.locator('.tab-domain a, .nav-tabs a', has_text="All").first.click()
         page.locator('.treeview tr', has_text="MCB0001").first.dblclick()
         page.get_by_role('tab', name="History", exact=True).click()
@@ -96,9 +103,7 @@ def test_vehicle_form_history_tabs(platform, output):
 
 def test_maintenance_due_list(platform, output):
     with browser() as chromium:
-        page = chromium.new_page(viewport={'width': 1280, 'height': 800})
-        sao_login(page, platform, 'agent_a')
-        sao_open_menu(page, "Marcier", "Devices", "Maintenance Due")
+        page = devices_page(chromium, platform, 'agent_a', "Maintenance Due")
         row = page.locator('.treeview tr', has_text="MCA0002").first
         row.wait_for()
         assert "Golf cart quarterly service" in row.inner_text()
