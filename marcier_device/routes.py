@@ -12,7 +12,8 @@ from pathlib import Path
 from werkzeug.utils import send_from_directory
 
 from trytond import config
-from trytond.protocols.wrappers import HTTPStatus, abort, with_pool
+from trytond.pool import Pool
+from trytond.protocols.wrappers import HTTPStatus, abort
 from trytond.wsgi import app
 
 STATIC = Path(__file__).parent / 'static'
@@ -35,10 +36,14 @@ def _send(request, folder, name, max_age=MAX_AGE):
 
 
 @app.route('/<database_name>/device/fleet-map', methods={'GET'})
-@with_pool
-def fleet_map(request, pool):
+def fleet_map(request, database_name):
+    # Only databases this server has loaded (every one a user logged in
+    # to): unlike with_pool, an anonymous request never makes trytond list
+    # and open every database of the server
+    if database_name not in Pool.database_list():
+        abort(HTTPStatus.NOT_FOUND)
     try:
-        pool.get('device.vehicle')
+        Pool(database_name).get('device.vehicle')
     except KeyError:
         # marcier_device is installed but not activated in this database
         abort(HTTPStatus.NOT_FOUND)

@@ -207,7 +207,9 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
                 `</span><span class="serial">${text(vehicle.serial)}</span>` +
                 `${alarms}<span class="detail">` +
                 `${text(vehicle.model_name)} · ` +
-                `${text(related(vehicle, 'agent'))}</span>`;
+                `${text(related(vehicle, 'agent'))}` +
+                (vehicle.latitude === null ? ' · no position yet' : '') +
+                '</span>';
             item.addEventListener('click', () => open(vehicle.id));
             return item;
         }));
