@@ -156,13 +156,18 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
             'OpenStreetMap (needs internet)': osm,
         }, null, {position: 'topright'}).addTo(map);
         L.control.scale({imperial: false}).addTo(map);
+        // Serials would pile up on each other when the whole country shows
+        const far = () => map.getContainer().classList.toggle(
+            'far', map.getZoom() < 9);
+        map.on('zoomend', far);
+        far();
         for (const city of cities) {
             L.circle([city.latitude, city.longitude], {
                 radius: city.radius * 1000,
                 color: '#9fb3c8', weight: 1, fillColor: '#ffffff',
                 fillOpacity: 0.55, interactive: false,
             }).addTo(blank).bindTooltip(city.name, {
-                permanent: true, direction: 'center',
+                permanent: true, direction: 'bottom', offset: [0, 10],
                 className: 'city-label',
             });
         }
