@@ -79,10 +79,22 @@ class Agent(DeactivableMixin, ModelSQL, ModelView):
                 'marcier_base.msg_agent_code_unique'),
             ]
         cls._order.insert(0, ('code', 'ASC'))
+        cls._buttons.update({
+                'create_staff': {
+                    'invisible': Eval('id', -1) < 0,
+                    'icon': 'tryton-add',
+                    'depends': ['id'],
+                    },
+                })
 
     @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
+
+    @classmethod
+    @ModelView.button_action('marcier_base.wizard_agent_staff_create')
+    def create_staff(cls, agents):
+        pass
 
     def get_rec_name(self, name):
         return f'[{self.code}] {self.party.rec_name}'

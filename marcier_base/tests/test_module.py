@@ -239,5 +239,34 @@ class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                     'longitude': 10}])
         self.assertEqual(city.radius, 50)
 
+    @with_transaction()
+    def test_operator_creates_staff_account(self):
+        "Operators open agent staff accounts, and only those"
+        pool = Pool()
+        User = pool.get('res.user')
+        CreateStaff = pool.get('marcier.agent.staff.create', type='wizard')
+        company, agent_a, _, staff_a, _, operator = self._setup()
+        values = {'name': "New Staff", 'login': 'new_staff',
+            'password': 'New-Staff-2026', 'email': None,
+            'agent': agent_a.id}
+        context = {'active_model': 'marcier.agent', 'active_id': agent_a.id,
+            'active_ids': [agent_a.id], '_check_access': True,
+            'company': company.id}
+        with Transaction().set_user(staff_a.id), \
+                Transaction().set_context(context), \
+                self.assertRaises(AccessError):
+            CreateStaff.create()
+        with Transaction().set_user(operator.id), \
+                Transaction().set_context(context):
+            session_id, _, _ = CreateStaff.create()
+            CreateStaff.execute(session_id, {'start': values}, 'create_')
+        user, = User.search([('login', '=', 'new_staff')])
+        self.assertEqual(user.agent, agent_a)
+        self.assertEqual(user.company, company)
+        self.assertEqual(
+            {r.role.name for r in user.roles}, {"Agent Staff"})
+        self.assertEqual(User.get_login(
+                'new_staff', {'password': 'New-Staff-2026'}), user.id)
+
 
 del ModuleTestCase
