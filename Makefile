@@ -4,6 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 SAO = var/sao/package/dist/tryton-sao.js
+LEAFLET = var/leaflet/package/dist/leaflet.js
 
 .PHONY: demo test install sao clean
 
@@ -21,10 +22,13 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps -e .
 	touch $@
 
-sao: $(SAO)
+sao: $(SAO) $(LEAFLET)
 
 $(SAO):
 	scripts/install-sao
+
+$(LEAFLET):
+	scripts/install-leaflet
 
 clean:
 	rm -rf $(VENV) var test-output

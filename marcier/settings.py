@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(os.environ.get('MARCIER_CONFIG_DIR', ROOT / 'config'))
 VAR_DIR = Path(os.environ.get('MARCIER_VAR_DIR', ROOT / 'var'))
 SAO_ROOT = Path(os.environ.get('MARCIER_SAO_ROOT', VAR_DIR / 'sao' / 'package'))
+LEAFLET_ROOT = Path(os.environ.get(
+        'MARCIER_LEAFLET_ROOT', VAR_DIR / 'leaflet' / 'package' / 'dist'))
 DEFAULT_URI = 'sqlite:///' + str(VAR_DIR / 'marcier.sqlite')
 DEFAULT_NAME = 'marcier'
 DEMO_PASSWORD = 'Marcier-Demo-2026'
@@ -75,6 +77,10 @@ def configure(database, listen=None):
         config.set('database', 'path', str(database.path))
     if SAO_ROOT.is_dir():
         config.set('web', 'root', str(SAO_ROOT))
+    # The fleet map of marcier_device serves Leaflet from there
+    if not config.has_section('marcier'):
+        config.add_section('marcier')
+    config.set('marcier', 'leaflet_root', str(LEAFLET_ROOT))
     if listen:
         config.set('web', 'listen', listen)
     return config

@@ -33,6 +33,9 @@ def browser():
 def sao_login(page, platform, login, password='Marcier-Demo-2026'):
     "Log in to sao and wait for its menu"
     page.goto(f'{platform.url}#{platform.database}')
+    # The Login button does nothing until the database list has come; on
+    # a busy PostgreSQL server trytond takes a while to make it
+    page.locator('#database:visible').wait_for(timeout=120000)
     page.fill('#login', login)
     page.click('button:has-text("Login")')
     page.fill('input[type=password]', password)

@@ -1,14 +1,475 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-from trytond.modules.company.tests import CompanyTestMixin
-from trytond.tests.test_tryton import ModuleTestCase
+import contextlib
+import datetime as dt
+from urllib.parse import quote
+from unittest.mock import patch
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
+from marcier_base.tests.test_module import create_agent, create_user
+
+TODAY = dt.date(2026, 3, 2)
+
+
+@contextlib.contextmanager
+def today(date):
+    "Travel in time: ir.date.today() answers date"
+    Date = Pool().get('ir.date')
+    with patch.object(Date, 'today', return_value=date):
+        yield
+
+
+@contextlib.contextmanager
+def as_user(user, company):
+    "Act as user through the access checks, as a JSON-RPC call does"
+    transaction = Transaction()
+    with transaction.set_user(user.id), \
+            transaction.set_context(_check_access=True, company=company.id):
+        yield
 
 
 class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
     "Test Marcier Device module"
     module = 'marcier_device'
+
+    def _setup(self):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Customer = pool.get('marcier.customer')
+        company = create_company()
+        agent_a = create_agent(company, 'A')
+        agent_b = create_agent(company, 'B')
+        self.company = company
+        self.agent_a, self.agent_b = agent_a, agent_b
+        self.staff_a = create_user('staff_a', company, 'role_agent', agent_a)
+        self.staff_b = create_user('staff_b', company, 'role_agent', agent_b)
+        self.operator = create_user('op', company, 'role_operator')
+        self.customers = {}
+        for code, agent in [('A1', agent_a), ('A2', agent_a), ('B1', agent_b)]:
+            party, = Party.create([{'name': f"Customer {code}"}])
+            Customer.create([{
+                        'party': party.id, 'agent': agent.id,
+                        'company': company.id}])
+            self.customers[code] = party
+
+    def _vehicle(self, serial, agent=None, **values):
+        Vehicle = Pool().get('device.vehicle')
+        vehicle, = Vehicle.create([{
+                    'serial': serial,
+                    'company': self.company.id,
+                    'agent': (agent or self.agent_a).id,
+                    'model_name': "MC-G4 Golf Cart",
+                    'commissioning_date': dt.date(2026, 1, 1),
+                    **values,
+                    }])
+        return vehicle
+
+    def _messages(self, user, title):
+        Notification = Pool().get('res.notification')
+        return Notification.search([
+                ('user', '=', user.id), ('label', 'like', f'%{title}%')])
+
+    @with_transaction()
+    def test_status_moves(self):
+        "Repair, retire and return to service move the status"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        self.assertEqual(vehicle.status, 'available')
+        Vehicle.start_repair([vehicle])
+        self.assertEqual(vehicle.status, 'in_repair')
+        Vehicle.finish_repair([vehicle])
+        self.assertEqual(vehicle.status, 'available')
+        Vehicle.retire([vehicle])
+        self.assertEqual(vehicle.status, 'retired')
+        with self.assertRaisesRegex(UserError, 'return it to service'):
+            Vehicle.start_repair([vehicle])
+        Vehicle.reactivate([vehicle])
+        self.assertEqual(vehicle.status, 'available')
+
+    @with_transaction()
+    def test_rent_and_release(self):
+        "The leasing module rents and releases; repair returns to the renter"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        Vehicle.rent([vehicle], self.customers['A1'])
+        self.assertEqual(
+            (vehicle.status, vehicle.customer), ('rented', self.customers['A1']))
+        Vehicle.start_repair([vehicle])
+        Vehicle.finish_repair([vehicle])
+        self.assertEqual(vehicle.status, 'rented')
+        with self.assertRaisesRegex(UserError, 'not available'):
+            Vehicle.rent([vehicle], self.customers['A2'])
+        with self.assertRaisesRegex(UserError, 'end its rental'):
+            Vehicle.retire([vehicle])
+        self.assertEqual(vehicle.status, 'rented')
+        Vehicle.release([vehicle])
+        self.assertEqual((vehicle.status, vehicle.customer), ('available', None))
+
+    @with_transaction()
+    def test_rent_to_other_agents_customer(self):
+        "A vehicle is rented only to a customer of its agent"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        with self.assertRaisesRegex(UserError, 'not a customer of the agent'):
+            Vehicle.rent([vehicle], self.customers['B1'])
+
+    @with_transaction()
+    def test_status_invariants(self):
+        "A rented vehicle has a customer; an available one has none"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        for values in [
+                {'status': 'rented'},
+                {'status': 'available', 'customer': self.customers['A1']},
+                {'status': 'retired', 'customer': self.customers['A1']},
+                ]:
+            with self.subTest(values=values), \
+                    self.assertRaises(UserError):
+                Vehicle.check_customer([Vehicle(**{'serial': 'X',
+                                'agent': self.agent_a, 'customer': None,
+                                **values})])
+
+    @with_transaction()
+    def test_ownership_changes_only_by_transfer(self):
+        "Users cannot write the agent or customer of a vehicle directly"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        with as_user(self.operator, self.company):
+            with self.assertRaisesRegex(UserError, 'only through a transfer'):
+                Vehicle.write([Vehicle(vehicle.id)], {
+                        'agent': self.agent_b.id})
+            Vehicle.write([Vehicle(vehicle.id)], {'model_name': "MC-P2"})
+        self.assertEqual(Vehicle(vehicle.id).agent, self.agent_a)
+
+    @with_transaction()
+    def test_transfer_between_agents(self):
+        "The operator transfers a vehicle: event, reminders, visibility"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Event = pool.get('device.vehicle.event')
+        self._setup()
+        vehicle = self._vehicle('V1', working_hours=12.5)
+        with set_company(self.company):
+            Event.create([{'vehicle': vehicle.id, 'type': 'entry'}])
+        with as_user(self.operator, self.company):
+            event, = Vehicle.transfer_to(
+                [Vehicle(vehicle.id)], agent=self.agent_b,
+                date=TODAY, note="Regional rebalancing")
+        self.assertEqual(Vehicle(vehicle.id).agent, self.agent_b)
+        self.assertEqual((event.type, event.date, event.working_hours),
+            ('transfer', TODAY, 12.5))
+        self.assertEqual((event.from_agent, event.to_agent),
+            (self.agent_a, self.agent_b))
+        for staff in [self.staff_a, self.staff_b]:
+            message, = self._messages(staff, "Device transfer")
+            self.assertEqual(message.kind, 'reminder')
+            self.assertIn("Regional rebalancing", message.body)
+        # The new owner can open the vehicle from the message, not the old
+        self.assertEqual(
+            self._messages(self.staff_b, "Device transfer")[0].related,
+            vehicle)
+        self.assertIsNone(
+            self._messages(self.staff_a, "Device transfer")[0].related)
+
+        with as_user(self.staff_a, self.company):
+            self.assertEqual(Vehicle.search([]), [])
+            self.assertEqual(Event.search([]), [])
+            with self.assertRaises(AccessError):
+                Event.read([event.id], ['note'])
+        with as_user(self.staff_b, self.company):
+            self.assertEqual(Vehicle.search([]), [vehicle])
+            self.assertEqual(len(Event.search([])), 2)
+
+    @with_transaction()
+    def test_agent_cannot_transfer_to_another_agent(self):
+        "Only the operator moves vehicles between agents"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Event = pool.get('device.vehicle.event')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        with as_user(self.staff_a, self.company):
+            with self.assertRaisesRegex(AccessError, 'Only operator staff'):
+                Vehicle.transfer_to([Vehicle(vehicle.id)], agent=self.agent_b)
+        self.assertEqual(Vehicle(vehicle.id).agent, self.agent_a)
+        self.assertEqual(Event.search([]), [])
+
+    @with_transaction()
+    def test_transfer_between_customers(self):
+        "Agent staff move a rented vehicle to another of their customers"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        Vehicle.rent([vehicle], self.customers['A1'])
+        other = self._vehicle('V2', agent=self.agent_b)
+        Vehicle.rent([other], self.customers['B1'])
+        with as_user(self.staff_a, self.company):
+            event, = Vehicle.transfer_to(
+                [Vehicle(vehicle.id)], customer=self.customers['A2'])
+            with self.assertRaisesRegex(AccessError, 'another agent'):
+                Vehicle.transfer_to(
+                    [Vehicle(other.id)], customer=self.customers['A1'])
+        vehicle = Vehicle(vehicle.id)
+        self.assertEqual(
+            (vehicle.customer, vehicle.status),
+            (self.customers['A2'], 'rented'))
+        self.assertEqual((event.from_customer, event.to_customer),
+            (self.customers['A1'], self.customers['A2']))
+        self.assertIsNone(event.from_agent)
+        message, = self._messages(self.staff_a, "Device transfer")
+        self.assertIn("Customer A1", message.body)
+        self.assertEqual(self._messages(self.staff_b, "Device transfer"), [])
+        with self.assertRaisesRegex(UserError, 'not a customer'):
+            Vehicle.transfer_to([vehicle], customer=self.customers['B1'])
+
+    @with_transaction()
+    def test_transfer_bad_input(self):
+        "Transfers that make no sense are refused with the reason"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Event = pool.get('device.vehicle.event')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        rented = self._vehicle('V2')
+        Vehicle.rent([rented], self.customers['A1'])
+        retired = self._vehicle('V3')
+        Vehicle.retire([retired])
+        for vehicles, target, error in [
+                ([vehicle], {}, 'either to another agent'),
+                ([vehicle], {'agent': self.agent_b,
+                        'customer': self.customers['A1']}, 'either'),
+                ([vehicle], {'agent': self.agent_a}, 'already belongs'),
+                ([vehicle], {'customer': self.customers['A2']},
+                    'no customer'),
+                ([rented], {'agent': self.agent_b}, 'end the rental'),
+                ([rented], {'customer': self.customers['A1']},
+                    'already with customer'),
+                ([vehicle, retired], {'agent': self.agent_b}, 'retired'),
+                ]:
+            with self.subTest(error=error), \
+                    self.assertRaisesRegex(UserError, error):
+                Vehicle.transfer_to(vehicles, **target)
+        # Nothing half-done: the first vehicle of the last batch stays put
+        self.assertEqual(Vehicle(vehicle.id).agent, self.agent_a)
+        self.assertEqual(Event.search([]), [])
+
+    @with_transaction()
+    def test_transfer_wizard(self):
+        "The wizard proposes the right kind of transfer and runs it"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Transfer = pool.get('device.vehicle.transfer', type='wizard')
+        Customer = pool.get('marcier.customer')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        Vehicle.rent([vehicle], self.customers['A1'])
+        to_customer, = Customer.search([('party', '=', self.customers['A2'])])
+        with as_user(self.staff_a, self.company), \
+                Transaction().set_context(active_model='device.vehicle',
+                    active_id=vehicle.id, active_ids=[vehicle.id]):
+            session_id, _, _ = Transfer.create()
+            transfer = Transfer(session_id)
+            defaults = transfer.default_start(None)
+            self.assertEqual(defaults['kind'], 'customer')
+            self.assertFalse(defaults['operator'])
+            self.assertEqual(defaults['from_customer'], self.customers['A1'].id)
+            Transfer.execute(session_id, {'start': {
+                        'kind': 'customer', 'to_customer': to_customer.id,
+                        'date': TODAY, 'note': "Sublease"}}, 'transfer')
+        self.assertEqual(Vehicle(vehicle.id).customer, self.customers['A2'])
+
+    @with_transaction()
+    def test_transfer_events_are_history(self):
+        "Transfer events come only from a transfer and stay as recorded"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Event = pool.get('device.vehicle.event')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        event, = Vehicle.transfer_to([vehicle], agent=self.agent_b)
+        with as_user(self.operator, self.company):
+            with self.assertRaisesRegex(UserError, 'Transfer button'):
+                Event.create([{'vehicle': vehicle.id, 'type': 'transfer'}])
+            with self.assertRaisesRegex(UserError, 'Transfer button'):
+                Event.write([Event(event.id)], {'date': TODAY})
+            with self.assertRaisesRegex(UserError, 'Transfer button'):
+                Event.delete([Event(event.id)])
+            Event.write([Event(event.id)], {'note': "Signed by both"})
+        self.assertEqual(Event(event.id).note, "Signed by both")
+
+    @with_transaction()
+    def test_agent_events_isolation(self):
+        "Agents record events on their vehicles only and never delete them"
+        pool = Pool()
+        Event = pool.get('device.vehicle.event')
+        self._setup()
+        mine = self._vehicle('V1')
+        theirs = self._vehicle('V2', agent=self.agent_b)
+        event_b, = Event.create([{'vehicle': theirs.id, 'type': 'repair'}])
+        with as_user(self.staff_a, self.company):
+            event, = Event.create([{'vehicle': mine.id, 'type': 'entry',
+                        'note': "Arrived at the Bund site"}])
+            with self.assertRaises(AccessError):
+                Event.create([{'vehicle': theirs.id, 'type': 'exit'}])
+            with self.assertRaises(AccessError):
+                Event.write([Event(event_b.id)], {'note': "mine"})
+            with self.assertRaises(AccessError):
+                Event.delete([Event(event.id)])
+            self.assertEqual(Event.search([]), [event])
+
+    @with_transaction()
+    def test_model_plans_apply_to_vehicles(self):
+        "A plan for a model reaches its vehicles, old and new"
+        pool = Pool()
+        Plan = pool.get('device.maintenance.plan')
+        self._setup()
+        old = self._vehicle('V1')
+        other = self._vehicle('V2', model_name="MC-F20 Forklift")
+        plan, = Plan.create([{'name': "Quarterly", 'company': self.company.id,
+                    'interval_days': 90, 'interval_hours': 250,
+                    'model_name': "MC-G4 Golf Cart"}])
+        new = self._vehicle('V3')
+        self.assertEqual(
+            sorted(s.vehicle.serial for s in plan.schedules), ['V1', 'V3'])
+        schedule, = old.maintenances
+        self.assertEqual(
+            (schedule.last_date, schedule.last_hours), (dt.date(2026, 1, 1), 0))
+        self.assertEqual(
+            (schedule.next_date, schedule.next_hours),
+            (dt.date(2026, 4, 1), 250))
+        self.assertEqual(other.maintenances, ())
+        self.assertEqual(len(new.maintenances), 1)
+        Plan.write([plan], {'interval_days': 30})
+        self.assertEqual(old.maintenances[0].next_date, dt.date(2026, 1, 31))
+
+    @with_transaction()
+    def test_plan_needs_positive_interval(self):
+        "A plan repeats after some days, some hours or both"
+        pool = Pool()
+        Plan = pool.get('device.maintenance.plan')
+        for days, hours in [(None, None), (0, None), (None, -5), (30, 0)]:
+            with self.subTest(days=days, hours=hours), \
+                    self.assertRaisesRegex(UserError, 'positive number'):
+                Plan.check_intervals([Plan(name="Check",
+                            interval_days=days, interval_hours=hours)])
+        Plan.check_intervals([Plan(
+                    name="Check", interval_days=None, interval_hours=100)])
+
+    @with_transaction()
+    def test_maintenance_due_warned_once(self):
+        "Due maintenance is warned once; a maintenance event resets it"
+        pool = Pool()
+        Plan = pool.get('device.maintenance.plan')
+        Maintenance = pool.get('device.vehicle.maintenance')
+        Event = pool.get('device.vehicle.event')
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1', working_hours=40)
+        self._vehicle('V2', agent=self.agent_b)
+        Plan.create([{'name': "Quarterly", 'company': self.company.id,
+                    'interval_days': 90, 'model_name': "MC-G4 Golf Cart"}])
+        title = "Maintenance due: V1"
+        with today(dt.date(2026, 3, 31)):
+            self.assertEqual(Maintenance.notify_due(), [])
+            self.assertFalse(Vehicle(vehicle.id).maintenance_due)
+        with today(dt.date(2026, 4, 1)):
+            self.assertEqual(
+                Maintenance.search([('due', '=', True)]),
+                list(Maintenance.search([])))
+            self.assertTrue(Vehicle(vehicle.id).maintenance_due)
+            self.assertEqual(len(Maintenance.notify_due()), 2)
+            self.assertEqual(Maintenance.notify_due(), [])
+        message, = self._messages(self.staff_a, title)
+        self.assertEqual(message.kind, 'warning')
+        self.assertEqual(len(self._messages(self.operator, title)), 1)
+        self.assertEqual(self._messages(self.staff_b, title), [])
+
+        with today(dt.date(2026, 4, 3)):
+            with as_user(self.staff_a, self.company):
+                Event.create([{'vehicle': vehicle.id, 'type': 'maintenance',
+                            'date': dt.date(2026, 4, 3), 'working_hours': 300}])
+            schedule, = Vehicle(vehicle.id).maintenances
+            self.assertEqual(
+                (schedule.last_date, schedule.last_hours, schedule.notified),
+                (dt.date(2026, 4, 3), 300, False))
+            self.assertFalse(schedule.due)
+        with today(dt.date(2026, 7, 2)):
+            self.assertEqual(Maintenance.notify_due(), [schedule])
+        self.assertEqual(len(self._messages(self.staff_a, title)), 2)
+
+    @with_transaction()
+    def test_maintenance_due_by_working_hours(self):
+        "Working hours past the plan's make the maintenance due"
+        pool = Pool()
+        Plan = pool.get('device.maintenance.plan')
+        Maintenance = pool.get('device.vehicle.maintenance')
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1', working_hours=249)
+        plan, = Plan.create([{'name': "250 h service",
+                    'company': self.company.id, 'interval_hours': 250}])
+        schedule, = Maintenance.create([{
+                    'vehicle': vehicle.id, 'plan': plan.id}])
+        with today(TODAY):
+            self.assertFalse(schedule.due)
+            Vehicle.write([vehicle], {'working_hours': 250.5})
+            self.assertTrue(Maintenance(schedule.id).due)
+            self.assertEqual(Maintenance.notify_due(), [schedule])
+
+    @with_transaction()
+    def test_agent_cannot_change_schedules(self):
+        "Agents see the plans of their vehicles but do not move them"
+        pool = Pool()
+        Plan = pool.get('device.maintenance.plan')
+        Maintenance = pool.get('device.vehicle.maintenance')
+        self._setup()
+        self._vehicle('V1')
+        self._vehicle('V2', agent=self.agent_b)
+        Plan.create([{'name': "Quarterly", 'company': self.company.id,
+                    'interval_days': 90, 'model_name': "MC-G4 Golf Cart"}])
+        with as_user(self.staff_a, self.company):
+            schedule, = Maintenance.search([])
+            self.assertEqual(schedule.vehicle.serial, 'V1')
+            with self.assertRaisesRegex(AccessError, 'Operator staff'):
+                Maintenance.write([schedule], {'last_date': TODAY})
+            with self.assertRaises(AccessError):
+                Plan.create([{'name': "Mine", 'interval_days': 5}])
+
+    @with_transaction()
+    def test_fleet_map_url(self):
+        "The map opens under the database's path, on the vehicle if any"
+        pool = Pool()
+        Wizard = pool.get('device.fleet_map.open', type='wizard')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        database = Transaction().database.name
+        with set_company(self.company), \
+                Transaction().set_context(active_model='device.vehicle',
+                active_id=vehicle.id, active_ids=[vehicle.id]):
+            session_id, _, _ = Wizard.create()
+            result = Wizard.execute(session_id, {}, 'open_')
+        (action, _), = result['actions']
+        self.assertEqual(action['type'], 'ir.action.url')
+        self.assertEqual(action['url'],
+            f'/{quote(database)}/device/fleet-map?vehicle={vehicle.id}')
 
 
 del ModuleTestCase
