@@ -34,6 +34,7 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         'device.vehicle', "Vehicle", required=True, readonly=True,
         ondelete='CASCADE')
     kind = fields.Selection(KINDS, "Kind", required=True, readonly=True)
+    kind_string = kind.translated('kind')
     state = fields.Selection([
             ('open', "Open"),
             ('acknowledged', "Acknowledged"),
@@ -105,7 +106,12 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('closed')
     def close(cls, alarms):
         cls.write(alarms, {'closed': dt.datetime.now()})
-        cls.count_active({a.vehicle.id for a in alarms})
+
+    @classmethod
+    def on_modification(cls, mode, alarms, field_names=None):
+        super().on_modification(mode, alarms, field_names=field_names)
+        if mode == 'create' or (mode == 'write' and 'state' in field_names):
+            cls.count_active({a.vehicle.id for a in alarms})
 
     @classmethod
     def count_active(cls, vehicle_ids):
@@ -120,6 +126,7 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             where=(alarm.vehicle == vehicle.id) & alarm.state.in_(ACTIVE))
         cursor.execute(*vehicle.update([vehicle.alarm_count], [count],
                 where=vehicle.id.in_(list(vehicle_ids))))
+        Vehicle.forget(vehicle_ids)
 
     @classmethod
     def evaluate(cls, samples, areas):
@@ -167,8 +174,6 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             cls.write(*to_close)
         opened = cls.create(to_create)
         cls.warn(opened)
-        if to_create or to_close:
-            cls.count_active({v.id for v in by_vehicle})
         return opened
 
     @classmethod

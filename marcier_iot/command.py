@@ -39,6 +39,7 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             ('report_interval', "Set Report Interval"),
             ('diagnostics', "Request Diagnostics"),
             ], "Command", required=True, states=_states)
+    kind_string = kind.translated('kind')
     interval = fields.Integer(
         "Interval", states={
             'invisible': Eval('kind') != 'report_interval',

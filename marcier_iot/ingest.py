@@ -66,6 +66,7 @@ def process(tenant, messages, now):
     routes = [topics.parse(m.topic, tenant) for m in messages]
     vehicles = directory({r[0] for r in routes if r})
     rows, seen, latest, answers, rejects = [], set(), {}, [], []
+    positions = {}  # vehicle → (time, latitude, longitude) of its last fix
     for message, route in zip(messages, routes):
         gateway = route[0] if route else None
         try:
@@ -95,6 +96,13 @@ def process(tenant, messages, now):
         outcome.sample_times.append(epoch)
         if vehicle not in latest or latest[vehicle][0] < time:
             latest[vehicle] = (time, values)
+        if values['latitude'] is not None and (
+                vehicle not in positions or positions[vehicle][0] < time):
+            positions[vehicle] = (time, values['latitude'],
+                values['longitude'])
+    for vehicle, (time, values) in latest.items():
+        if values['latitude'] is None and vehicle in positions:
+            _, values['latitude'], values['longitude'] = positions[vehicle]
     if rows:
         outcome.stored = Telemetry.store(rows)
         outcome.duplicates += len(rows) - outcome.stored

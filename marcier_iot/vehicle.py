@@ -75,3 +75,14 @@ class Vehicle(metaclass=PoolMeta):
         cursor.executemany(sql, [
                 [values_[c] for c in LIVE_STATE] + [time, vehicle, time]
                 for vehicle, (time, values_) in states.items()])
+        cls.forget(states)
+
+    @classmethod
+    def forget(cls, ids):
+        "Drop the transaction's cached values of vehicles changed in SQL"
+        transaction = Transaction()
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            if cls.__name__ in cache:
+                for id_ in ids:
+                    cache[cls.__name__].pop(id_, None)

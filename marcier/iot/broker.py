@@ -28,8 +28,8 @@ def hash_password(password, salt=None):
 
 
 def password_file(entries):
-    "entries: (username, password hash) pairs"
-    return HEADER + ''.join(f'{user}:{hashed}\n' for user, hashed in entries)
+    "entries: (username, password hash) pairs (the format has no comments)"
+    return ''.join(f'{user}:{hashed}\n' for user, hashed in entries)
 
 
 def acl_file(tenant, platform_user, gateways):
