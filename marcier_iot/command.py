@@ -120,12 +120,18 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('sent')
     def send(cls, commands):
         """Publish to each gateway; nothing is marked sent unless the
-        broker took every message"""
+        broker took every message.  The rows are written before publishing
+        so that an answer racing this transaction waits for its commit."""
         Configuration = Pool().get('iot.configuration')
         with without_check_access():  # the broker account is admin-only
             configuration = Configuration(1)
             broker = parse_broker(configuration.broker)
             tenant = configuration.tenant
+        cls.write(commands, {
+                'state': 'sent',
+                'sent_at': dt.datetime.now(),
+                'sent_by': Transaction().user,
+                })
         for command in commands:
             topic = topics.topic(tenant,
                 command.vehicle.gateway_id, topics.COMMAND)
@@ -134,10 +140,6 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             except ConnectionError as exception:
                 raise CommandError(gettext('marcier_iot.msg_command_send',
                         command=command.rec_name, reason=str(exception)))
-        cls.write(commands, {
-                'sent_at': dt.datetime.now(),
-                'sent_by': Transaction().user,
-                })
 
     @classmethod
     def answer(cls, answers):
@@ -146,9 +148,11 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         for vehicle_id, ack in answers:
             if isinstance(ack.get('id'), int):
                 by_id[ack['id']] = (vehicle_id, ack)
+        # A draft may be one whose send has not committed yet: writing it
+        # waits for (or conflicts with) that commit, then sees it sent
         commands = cls.search([
                 ('id', 'in', list(by_id)),
-                ('state', 'in', ['sent', 'timed_out']),
+                ('state', 'in', ['draft', 'sent', 'timed_out']),
                 ])
         to_write = []
         for command in commands:

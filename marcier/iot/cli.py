@@ -123,7 +123,9 @@ def simulate(args):
     fleet = Fleet(members, tenant, link, interval=args.interval)
     stop = _stop_event()
     if args.duration:
-        threading.Timer(args.duration, stop.set).start()
+        timer = threading.Timer(args.duration, stop.set)
+        timer.daemon = True
+        timer.start()
     print(f"Simulating {len(members)} vehicles through {broker.host}:"
         f"{broker.port}, one report per {args.interval:g} s each; "
         "Ctrl+C stops", flush=True)
