@@ -2,7 +2,6 @@
 # repository contains the full copyright notices and license terms.
 import datetime as dt
 
-from sql import Literal
 from sql.aggregate import Count
 from sql.operators import Equal
 
@@ -122,7 +121,7 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         vehicle = Vehicle.__table__()
         alarm = cls.__table__()
         cursor = Transaction().connection.cursor()
-        count = alarm.select(Count(Literal('*')),
+        count = alarm.select(Count(alarm.id),
             where=(alarm.vehicle == vehicle.id) & alarm.state.in_(ACTIVE))
         cursor.execute(*vehicle.update([vehicle.alarm_count], [count],
                 where=vehicle.id.in_(list(vehicle_ids))))

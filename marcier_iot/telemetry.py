@@ -99,10 +99,11 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
         that skips what is already there"""
         cursor = Transaction().connection.cursor()
         staging = f'{cls._table}_staging'
+        columns = ', '.join(STORED)
         cursor.execute(
             f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
-            f'(LIKE "{cls._table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS')
-        columns = ', '.join(STORED)
+            f'ON COMMIT DELETE ROWS AS SELECT {columns} '
+            f'FROM "{cls._table}" WITH NO DATA')
         with cursor.copy(f'COPY "{staging}" ({columns}) '
                 'FROM STDIN (FORMAT BINARY)') as copy:
             copy.set_types(COPY_TYPES)
@@ -112,9 +113,7 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
             f'INSERT INTO "{cls._table}" ({columns}) '
             f'SELECT {columns} FROM "{staging}" '
             'ON CONFLICT (vehicle, timestamp) DO NOTHING')
-        inserted = cursor.rowcount
-        cursor.execute(f'TRUNCATE "{staging}"')
-        return inserted
+        return cursor.rowcount
 
 
 class Reject(ModelSQL, ModelView):
@@ -139,11 +138,16 @@ class Reject(ModelSQL, ModelView):
     @classmethod
     def log(cls, rejects):
         "rejects: (received, topic, gateway, reason, detail, payload)"
+        def text(value, size):
+            # PostgreSQL text cannot hold NUL: show it as U+FFFD
+            if isinstance(value, bytes):
+                value = value.decode('utf-8', 'replace')
+            return value[:size].replace('\x00', '\ufffd') if value else value
         cls.create([{
-                    'received': received, 'topic': topic[:200],
-                    'gateway': gateway, 'reason': reason,
-                    'detail': detail[:200],
-                    'payload': payload[:500].decode('utf-8', 'replace'),
+                    'received': received, 'topic': text(topic, 200),
+                    'gateway': text(gateway, 64), 'reason': reason,
+                    'detail': text(detail, 200),
+                    'payload': text(payload, 500),
                     } for received, topic, gateway, reason, detail, payload
                 in rejects])
 
@@ -214,18 +218,22 @@ class Chart(AgentOwnedMixin, ModelSQL, ModelView):
         to = context.get('to') or now
         where = (telemetry.timestamp >= from_) & (telemetry.timestamp <= to)
         where &= telemetry.vehicle == (context.get('vehicle') or -1)
-        time = cls.time.sql_cast(DateTrunc(resolution, telemetry.timestamp))
-        return telemetry.select(
-            Min(telemetry.id).as_('id'),
-            telemetry.vehicle.as_('vehicle'),
-            telemetry.company.as_('company'),
-            telemetry.agent.as_('agent'),
-            time.as_('time'),
-            Avg(telemetry.voltage).as_('voltage'),
-            Avg(telemetry.current).as_('current'),
-            Avg(telemetry.soc).as_('soc'),
-            Max(telemetry.battery_temp).as_('battery_temp'),
-            Count(telemetry.id).as_('samples'),
-            where=where,
-            group_by=[telemetry.vehicle, telemetry.company, telemetry.agent,
-                time])
+        # Bucket in a sub-query: PostgreSQL would not match a parameterised
+        # DATE_TRUNC of the SELECT with the one of the GROUP BY
+        samples = telemetry.select(
+            telemetry.id, telemetry.vehicle, telemetry.company,
+            telemetry.agent, telemetry.voltage, telemetry.current,
+            telemetry.soc, telemetry.battery_temp,
+            cls.time.sql_cast(DateTrunc(resolution, telemetry.timestamp)
+                ).as_('time'),
+            where=where)
+        return samples.select(
+            Min(samples.id).as_('id'),
+            samples.vehicle, samples.company, samples.agent, samples.time,
+            Avg(samples.voltage).as_('voltage'),
+            Avg(samples.current).as_('current'),
+            Avg(samples.soc).as_('soc'),
+            Max(samples.battery_temp).as_('battery_temp'),
+            Count(samples.id).as_('samples'),
+            group_by=[samples.vehicle, samples.company, samples.agent,
+                samples.time])

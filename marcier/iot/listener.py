@@ -62,7 +62,7 @@ class Listener:
             return [self.pending.popleft() for _ in range(count)]
 
     def commit(self, batch, stop):
-        delay = 0.5
+        delay, attempts = 0.5, 0
         while True:
             try:
                 outcome = self.store(batch)
@@ -79,8 +79,18 @@ class Listener:
                     continue
                 logger.exception("batch failed: storing its messages one "
                     "by one")
-                outcome = self.store_one_by_one(batch)
-                break
+                # When nothing at all can be stored, the platform more likely
+                # is at fault than the messages: keep them unacknowledged
+                # for a while before rejecting them
+                attempts += 1
+                outcome = self.store_one_by_one(
+                    batch, stop, reject_all=attempts >= 5)
+                if outcome is not None:
+                    break
+                self.counters['retries'] += 1
+                if stop.wait(delay):
+                    return
+                delay = min(delay * 2, 60)
         committed = time.time()
         for message in batch:
             self.link.ack(message.token)
@@ -93,23 +103,31 @@ class Listener:
         with Transaction().start(self.database_name, 0, readonly=False):
             return ingest.process(self.tenant, batch, time.time())
 
-    def store_one_by_one(self, batch):
-        "Isolate what makes a batch fail; log it as a processing error"
+    def store_one_by_one(self, batch, stop, reject_all=False):
+        """Isolate the messages that make a batch fail and log them as
+        processing errors; None when none could be stored (unless
+        reject_all)"""
         from marcier_iot.ingest import Outcome
-        total = Outcome()
+        total, failed = Outcome(), []
         for message in batch:
+            if stop.is_set():
+                return None
             try:
                 outcome = self.store([message])
             except Exception as exception:
-                logger.exception("message on %s failed", message.topic)
-                self.log_error(message, exception)
-                total.rejects['error'] += 1
+                failed.append((message, exception))
                 continue
             total.stored += outcome.stored
             total.duplicates += outcome.duplicates
             total.answers += outcome.answers
             total.rejects.update(outcome.rejects)
             total.sample_times.extend(outcome.sample_times)
+        if len(failed) == len(batch) and not reject_all:
+            return None
+        for message, exception in failed:
+            logger.error("message on %s failed: %r", message.topic, exception)
+            self.log_error(message, exception)
+            total.rejects['error'] += 1
         return total
 
     def log_error(self, message, exception):
