@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,7 +79,8 @@ def start_broker(folder, port):
     if os.geteuid() == 0:
         text += '\nuser root\n'
     (folder / 'mosquitto.conf').write_text(text)
-    process = subprocess.Popen(['mosquitto', '-c', str(folder / 'mosquitto.conf')])
+    process = subprocess.Popen(
+        ['mosquitto', '-c', str(folder / 'mosquitto.conf')])
     time.sleep(1)
     return process
 
@@ -90,7 +92,7 @@ def simulated_reports(members, tenant):
 
     from marcier.iot import dbc, telemetry, topics
     from marcier.iot.vehicle import SimulatedVehicle
-    reports = []
+    per_vehicle = []
     for member in members:
         channel = f'bench-{member.gateway_id}'
         bus = can.Bus(interface='virtual', channel=channel)
@@ -98,6 +100,7 @@ def simulated_reports(members, tenant):
         vehicle = SimulatedVehicle(bus, member.home, member.radius,
             seed=member.gateway_id, soc=random.uniform(30, 95))
         topic = topics.topic(tenant, member.gateway_id, topics.TELEMETRY)
+        reports = []
         for _ in range(REPORTS):
             for _ in range(5):
                 vehicle.step(1.0)
@@ -109,7 +112,9 @@ def simulated_reports(members, tenant):
             reports.append((member, topic, payload.split(b',', 1)[1]))
         bus.shutdown()
         gateway_bus.shutdown()
-    return reports
+        per_vehicle.append(reports)
+    # Interleaved, as a fleet reports: every vehicle once, then again
+    return [r for round_ in zip(*per_vehicle) for r in round_]
 
 
 # --- The publisher, a process of its own -----------------------------------
@@ -119,10 +124,12 @@ def publish(args):
     turn, paced at --rate msgs/s (0: as fast as possible) for --seconds"""
     import pickle
 
+    from marcier.iot.cli import raise_file_limit
     from marcier.iot.mux import Mux
     from marcier.iot.transport import MqttLink, parse_broker
     with open(args.publish, 'rb') as file:
         members, reports = pickle.load(file)
+    raise_file_limit(len(members) + 100)
     broker = parse_broker(args.broker)
     links = {m.gateway_id: MqttLink(broker.as_user(m.gateway_id, m.secret),
             f'bench-{m.gateway_id}', inflight=1000) for m in members}
@@ -137,11 +144,15 @@ def publish(args):
             state['start'] = now
             print('START', now, flush=True)
         elapsed = now - state['start']
-        if elapsed >= args.seconds:
-            stop.set()
+        if elapsed >= args.seconds or (
+                args.count and state['sent'] >= args.count):
+            if all(not link.client._out_messages for link in links.values()):
+                stop.set()  # the broker has taken every message
             return
         due = (int(elapsed * args.rate) if args.rate
-            else state['sent'] + 2000)
+            else state['sent'] + 500)
+        if args.count:
+            due = min(due, args.count)
         while state['sent'] < due:
             member, topic, rest = reports[state['next']]
             state['next'] = (state['next'] + 1) % count
@@ -154,11 +165,11 @@ def publish(args):
     print('SENT', state['sent'], flush=True)
 
 
-def run_publisher(reports_file, broker_uri, rate, seconds):
+def run_publisher(reports_file, broker_uri, rate, seconds=600, count=0):
     output = subprocess.run([sys.executable, __file__, '--publish',
             reports_file, '--broker', broker_uri, '--rate', str(rate),
-            '--seconds', str(seconds)], capture_output=True, text=True,
-        timeout=seconds + 120, cwd=ROOT)
+            '--seconds', str(seconds), '--count', str(count)],
+        capture_output=True, text=True, timeout=seconds + 120, cwd=ROOT)
     lines = dict(line.split(' ', 1) for line in output.stdout.splitlines()
         if ' ' in line)
     if 'SENT' not in lines:
@@ -168,28 +179,43 @@ def run_publisher(reports_file, broker_uri, rate, seconds):
 
 # --- Measurements -----------------------------------------------------------
 
-def mqtt_ceiling(broker, tenant, reports_file, broker_uri, seconds):
-    "Counting subscriber, no database"
+def mqtt_ceiling(broker, tenant, reports_file, broker_uri, count):
+    """A counting paho subscriber (QoS 1, persistent session, the
+    listener's shared subscription), no database: the vehicles publish
+    count messages while it is away, then it drains its queue"""
     from paho.mqtt import client as mqtt
+
+    from marcier.iot import topics
     times = []
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-        client_id=f'bench-counter-{uuid.uuid4().hex[:6]}')
+        client_id=f'bench-counter-{uuid.uuid4().hex[:6]}',
+        clean_session=False)
     client.username_pw_set(broker.username, broker.password)
     client.on_message = lambda c, u, m: times.append(time.time())
-    client.on_connect = lambda c, u, f, r, p: c.subscribe(
-        f'marcier/{tenant}/+/telemetry', qos=1)
     client.connect(broker.host, broker.port)
+    client.subscribe(topics.shared(tenant, topics.TELEMETRY), qos=1)
+    client.loop(1)
+    client.loop(1)
+    client.disconnect()
+    run_publisher(reports_file, broker_uri, 0, count=count)
+    client.reconnect()
     client.loop_start()
-    time.sleep(1)
-    _, sent = run_publisher(reports_file, broker_uri, 0, seconds)
     while True:
-        count = len(times)
+        before = len(times)
         time.sleep(2)
-        if len(times) == count:
+        if len(times) == before:
             break
     client.disconnect()
     client.loop_stop()
-    return steady_rate(times), sent, len(times)
+    # End its session: a member of the share group, even away, would be
+    # handed its share of the listener's messages
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client._client_id.decode(), clean_session=True)
+    client.username_pw_set(broker.username, broker.password)
+    client.connect(broker.host, broker.port)
+    client.loop(1)
+    client.disconnect()
+    return steady_rate(times), len(times)
 
 
 def steady_rate(times):
@@ -228,50 +254,95 @@ def copy_ceiling(database, reports):
         return len(rows) / (time.perf_counter() - start)
 
 
-def pipeline(database, uri, reports_file, broker_uri, rate, seconds, log):
-    "The listener stores while the vehicles publish"
-    import psycopg
-    listener = subprocess.Popen([*MARCIER, 'iot-listen', '--db', uri,
-            '--name', 'bench', '--json', '--stats-every', '1'],
-        stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
-    stats = []
-    threading.Thread(target=lambda: stats.extend(
-            json.loads(line) for line in listener.stdout
-            if line.startswith('{')), daemon=True).start()
-    time.sleep(8)  # the listener loads the pool and subscribes
-    conn = psycopg.connect(database.uri + database.name, autocommit=True)
-    before = conn.execute('SELECT count(*) FROM iot_telemetry').fetchone()[0]
-    counts = []
-    done = threading.Event()
+class Listener:
+    "`marcier iot-listen` in a process of its own, with its JSON stats"
 
-    def poll():
-        while not done.is_set():
-            counts.append((time.time(), conn.execute(
-                        'SELECT count(*) FROM iot_telemetry').fetchone()[0]
-                    - before))
-            time.sleep(0.25)
-    poller = threading.Thread(target=poll)
-    poller.start()
-    start, sent = run_publisher(reports_file, broker_uri, rate, seconds)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not counts or counts[-1][1] < sent):
-        time.sleep(0.5)
-    done.set()
-    poller.join()
-    listener.terminate()
-    listener.wait(timeout=30)
-    time.sleep(0.5)
+    def __init__(self, uri, log, name='bench'):
+        self.process = subprocess.Popen([*MARCIER, 'iot-listen', '--db', uri,
+                '--name', name, '--json', '--stats-every', '1'],
+            stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        self.stats = []
+        threading.Thread(target=self._read, daemon=True).start()
+        while not self.stats:  # its first line: loaded and subscribed
+            if self.process.poll() is not None:
+                raise RuntimeError("the listener stopped")
+            time.sleep(0.2)
+
+    def _read(self):
+        for line in self.process.stdout:
+            if line.startswith('{'):
+                self.stats.append(json.loads(line))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        time.sleep(1.5)
+        return self.stats[-1]
+
+    @staticmethod
+    def retire(uri, name):
+        "End the session: else it keeps its share of the next messages"
+        subprocess.run([*MARCIER, 'iot-listen', '--db', uri, '--name', name,
+                '--retire'], check=True, cwd=ROOT, capture_output=True)
+
+
+def count_rows(database):
+    import psycopg
+    with psycopg.connect(database.uri + database.name) as conn:
+        return conn.execute('SELECT count(*) FROM iot_telemetry').fetchone()[0]
+
+
+def stored_timeline(database, base, until, timeout=300):
+    "(time, rows stored beyond base) every 0.2 s until `until` are"
+    import psycopg
+    counts = []
+    deadline = time.time() + timeout
+    with psycopg.connect(database.uri + database.name,
+            autocommit=True) as conn:
+        def count():
+            return conn.execute(
+                'SELECT count(*) FROM iot_telemetry').fetchone()[0]
+        while time.time() < deadline:
+            counts.append((time.time(), count() - base))
+            if counts[-1][1] >= until:
+                break
+            time.sleep(0.2)
+    return counts
+
+
+def pipeline_lag(uri, reports_file, broker_uri, seconds, log):
+    "Live: 1 report per vehicle per second; the listener's commit lag"
+    listener = Listener(uri, log, 'bench-live')
+    run_publisher(reports_file, broker_uri, VEHICLES, seconds=seconds)
+    time.sleep(3)
+    stats = listener.stop()
+    Listener.retire(uri, 'bench-live')
+    return stats
+
+
+def pipeline_throughput(database, uri, reports_file, broker_uri, count, log,
+        listeners=1):
+    """The vehicles publish count messages while the listeners are away
+    (their sessions keep them); then they drain: broker → committed rows.
+    Several listeners share the load through the shared subscription."""
+    names = [f'bench-{listeners}-{n}' for n in range(listeners)]
+    for name in names:  # their sessions exist and are subscribed
+        Listener(uri, log, name).stop()
+    run_publisher(reports_file, broker_uri, 0, count=count)
+    time.sleep(1)
+    base = count_rows(database)
+    start = time.time()
+    running = [Listener(uri, log, name) for name in names]
+    counts = stored_timeline(database, base, count)
+    stats = [listener.stop() for listener in running]
+    for name in names:
+        Listener.retire(uri, name)
     stored = counts[-1][1]
-    # Sustained: committed rows between 10 % and 90 % of the total
     low = next(t for t, c in counts if c >= stored * 0.1)
     high = next(t for t, c in counts if c >= stored * 0.9)
-    final = stats[-1] if stats else {}
-    return {
-        'sent': sent, 'stored': stored,
-        'rate': stored * 0.8 / max(high - low, 1e-9),
-        'p50': final.get('lag_p50_ms'), 'p99': final.get('lag_p99_ms'),
-        'duplicates': final.get('duplicates', 0),
-        }
+    return {'stored': stored, 'rate': stored * 0.8 / max(high - low, 1e-9),
+        'overall': stored / (counts[-1][0] - start),
+        'duplicates': sum(s.get('duplicates', 0) for s in stats)}
 
 
 def main():
@@ -281,6 +352,9 @@ def main():
     parser.add_argument('--publish')
     parser.add_argument('--broker')
     parser.add_argument('--rate', type=float, default=0)
+    parser.add_argument('--count', type=int, default=0)
+    parser.add_argument('--messages', type=int, default=40000,
+        help="messages of the throughput runs")
     args = parser.parse_args()
     if args.publish:
         return publish(args)
@@ -309,34 +383,36 @@ def main():
             f"of ~{sum(len(r[2]) for r in reports) // len(reports) + 20} B",
             flush=True)
 
-        mqtt_rate, sent, received = mqtt_ceiling(
-            broker, tenant, reports_file, broker_uri, args.seconds)
+        mqtt_rate, received = mqtt_ceiling(
+            broker, tenant, reports_file, broker_uri, args.messages)
         copy_rate = copy_ceiling(database, reports)
-        paced = pipeline(database, uri, reports_file, broker_uri, VEHICLES,
-            args.seconds, log)
-        unpaced = pipeline(database, uri, reports_file, broker_uri, 0,
-            args.seconds, log)
+        lag = pipeline_lag(uri, reports_file, broker_uri, args.seconds, log)
+        drains = [pipeline_throughput(database, uri, reports_file,
+                broker_uri, args.messages, log, listeners=n) for n in (1, 2)]
         lower = min(mqtt_rate, copy_rate)
         print()
-        print(f"{'figure':<58} {'value':>12}")
-        print(f"{'ceiling 1: paho publish → receive, QoS 1, no DB (msgs/s)':<58} "
-            f"{mqtt_rate:>12,.0f}   ({received:,} of {sent:,} received)")
-        print(f"{'ceiling 2: binary COPY of the same rows, no broker (rows/s)':<58} "
-            f"{copy_rate:>12,.0f}")
-        print(f"{'pipeline, unpaced: broker → committed rows (msgs/s)':<58} "
-            f"{unpaced['rate']:>12,.0f}   ({unpaced['stored']:,} of "
-            f"{unpaced['sent']:,} stored, "
-            f"{100 * unpaced['rate'] / lower:.0f} % of the lower ceiling)")
-        print(f"{'pipeline at 1 report/s per vehicle: commit lag p50 / p99 (ms)':<58} "
-            f"{paced['p50']!s:>6} / {paced['p99']!s}   ({paced['stored']:,} of "
-            f"{paced['sent']:,} stored)")
-        print(f"{'pipeline, unpaced: commit lag p50 / p99 (ms)':<58} "
-            f"{unpaced['p50']!s:>6} / {unpaced['p99']!s}")
+        print(f"{'figure':<62} {'value':>10}")
+        print(f"{'ceiling 1: paho subscriber, QoS 1, no database (msgs/s)':<62} "
+            f"{mqtt_rate:>10,.0f}   ({received:,} of {args.messages:,} "
+            "received)")
+        print(f"{'ceiling 2: binary COPY of the same rows, no broker (rows/s)':<62}"
+            f" {copy_rate:>10,.0f}")
+        for listeners, drain in enumerate(drains, 1):
+            label = (f"pipeline, {listeners} listener{'s' * (listeners > 1)}: "
+                "broker → committed rows (msgs/s)")
+            print(f"{label:<62} {drain['rate']:>10,.0f}   ({drain['stored']:,}"
+                f" of {args.messages:,} stored, {drain['duplicates']} "
+                f"duplicates; {100 * drain['rate'] / lower:.0f} % of the "
+                "lower ceiling)")
+        print(f"{'pipeline at 1 report/s per vehicle: commit lag p50 / p99 (ms)':<62}"
+            f" {lag.get('lag_p50_ms')!s:>10} / {lag.get('lag_p99_ms')}   "
+            f"({lag.get('stored', 0):,} stored)")
     finally:
         if mosquitto:
             mosquitto.terminate()
             mosquitto.wait(timeout=10)
         log.close()
+        shutil.rmtree(folder, ignore_errors=True)
         name = uri.rsplit('/', 1)[1]
         subprocess.run(['psql', args.pg.rstrip('/') + '/postgres', '-qc',
                 f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],

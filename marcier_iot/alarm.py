@@ -128,28 +128,28 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         Vehicle.forget(vehicle_ids)
 
     @classmethod
-    def evaluate(cls, samples, areas):
+    def evaluate(cls, samples, owners, areas):
         """Open, update or close the alarms of vehicles from their latest
-        sample; samples = {vehicle: (time, values)}, areas = {vehicle id:
-        service area circles}"""
+        sample; samples = {vehicle id: (time, values)}, owners = {vehicle id:
+        (company id, agent id)}, areas = {vehicle id: service area circles}.
+        Plain ids: the listener runs this for a thousand vehicles a batch"""
         Configuration = Pool().get('iot.configuration')
         config = Configuration(1)
-        by_vehicle = {}
-        for vehicle, (time, values) in samples.items():
-            by_vehicle[vehicle] = (
-                time, rules.evaluate(config, values, areas.get(vehicle.id)))
-        cls.apply(by_vehicle)
+        cls.apply({vehicle: (time, rules.evaluate(
+                        config, values, areas.get(vehicle)))
+                for vehicle, (time, values) in samples.items()}, owners)
 
     @classmethod
-    def apply(cls, by_vehicle):
-        "by_vehicle = {vehicle: (time, {kind: (on, value, detail)})}"
-        active = {(a.vehicle, a.kind): a for a in cls.search([
-                    ('vehicle', 'in', [v.id for v in by_vehicle]),
+    def apply(cls, verdicts, owners):
+        """verdicts = {vehicle id: (time, {kind: (on, value, detail)})},
+        owners = {vehicle id: (company id, agent id)}"""
+        active = {(a.vehicle.id, a.kind): a for a in cls.search([
+                    ('vehicle', 'in', list(verdicts)),
                     ('state', 'in', ACTIVE),
                     ])}
         to_create, to_close, to_update = [], [], []
-        for vehicle, (time, verdicts) in by_vehicle.items():
-            for kind, (on, value, detail) in verdicts.items():
+        for vehicle, (time, kinds) in verdicts.items():
+            for kind, (on, value, detail) in kinds.items():
                 alarm = active.get((vehicle, kind))
                 if on and alarm:
                     to_update.extend([[alarm], {
@@ -157,11 +157,10 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                                 'detail': detail,
                                 'occurrences': alarm.occurrences + 1}])
                 elif on:
+                    company, agent = owners[vehicle]
                     to_create.append({
-                            'company': vehicle.company.id,
-                            'agent': vehicle.agent.id if vehicle.agent
-                            else None,
-                            'vehicle': vehicle.id, 'kind': kind,
+                            'company': company, 'agent': agent,
+                            'vehicle': vehicle, 'kind': kind,
                             'opened': time, 'updated': time,
                             'value': value, 'detail': detail})
                 elif alarm:
@@ -204,8 +203,10 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 ('gateway_id', '!=', None),
                 ('status', '!=', 'retired'),
                 ])
-        cls.apply({v: (now, {'no_data': (True,
+        cls.apply({v.id: (now, {'no_data': (True,
                         round((now - v.last_seen).total_seconds() / 60),
                         f"silent since {v.last_seen:%Y-%m-%d %H:%M} UTC")})
+                for v in silent},
+            {v.id: (v.company.id, v.agent.id if v.agent else None)
                 for v in silent})
 

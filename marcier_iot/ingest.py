@@ -34,9 +34,12 @@ class Outcome:
     sample_times: list = field(default_factory=list)  # epoch, new rows
 
 
+EPOCH = dt.datetime(1970, 1, 1)
+
+
 def utc(epoch):
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(
-        tzinfo=None)
+    "The naive UTC datetime Tryton stores (cheaper than fromtimestamp)"
+    return EPOCH + dt.timedelta(seconds=epoch)
 
 
 def directory(gateway_ids):
@@ -107,9 +110,9 @@ def process(tenant, messages, now):
         outcome.stored = Telemetry.store(rows)
         outcome.duplicates += len(rows) - outcome.stored
         Vehicle.update_live_state(latest)
-        records = Vehicle.browse(list(latest))
-        Alarm.evaluate({v: latest[v.id] for v in records},
-            Vehicle.iot_service_areas(records))
+        owners = {v: (c, a) for v, c, a in vehicles.values() if v in latest}
+        Alarm.evaluate(latest, owners, Vehicle.iot_service_areas(
+                {v: agent for v, (_, agent) in owners.items()}))
     if answers:
         outcome.answers = Command.answer(answers)
     if rejects:

@@ -5,7 +5,7 @@ from sql.conditionals import Coalesce
 
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 LIVE_STATE = ['latitude', 'longitude', 'key_on', 'soc', 'odometer',
     'working_hours']
@@ -39,20 +39,22 @@ class Vehicle(metaclass=PoolMeta):
                 and not field_names & {'gateway_id', 'active'}):
             return
         Gateway = Pool().get('iot.gateway')
-        Gateway.sync(vehicles)
+        with without_check_access():  # credentials are the platform's
+            Gateway.sync(vehicles)
 
     @classmethod
-    def iot_service_areas(cls, vehicles):
-        """{vehicle id: [(latitude, longitude, radius km)]}: where each
-        vehicle may go, its agent's service cities (head office city when
-        none).  Leasing narrows it to the contract's city."""
-        areas = {}
-        for vehicle in vehicles:
-            agent = vehicle.agent
-            cities = (list(agent.cities) or [agent.city]) if agent else []
-            areas[vehicle.id] = [(c.latitude, c.longitude, c.radius)
+    def iot_service_areas(cls, agents):
+        """{vehicle id: [(latitude, longitude, radius km)]} where each
+        vehicle may go, agents = {vehicle id: agent id}: its agent's service
+        cities (head office city when none).  Leasing narrows it to the
+        contract's city."""
+        Agent = Pool().get('marcier.agent')
+        circles = {}
+        for agent in Agent.browse({a for a in agents.values() if a}):
+            cities = list(agent.cities) or [agent.city]
+            circles[agent.id] = [(c.latitude, c.longitude, c.radius)
                 for c in cities if c]
-        return areas
+        return {v: circles.get(a, []) for v, a in agents.items()}
 
     @classmethod
     def update_live_state(cls, states):

@@ -219,3 +219,29 @@ def test_agents_see_only_their_iot_records(iot, operator, agent_a, agent_b):
         agent_a.read('iot.configuration', [1], ['broker'])
     chart = agent_b('iot.telemetry.chart', 'search', [], 0, None, None)
     assert chart == []
+
+
+@pytest.mark.browser
+def test_vehicle_form_shows_alarms_and_chart(iot, platform, output):
+    "The vehicle form's Alarms page and its telemetry chart, in sao"
+    from .browser import browser, sao_login, sao_open_menu
+    with browser() as chromium:
+        page = chromium.new_page(viewport={'width': 1280, 'height': 860})
+        sao_login(page, platform, 'operator')
+        sao_open_menu(page, "Marcier", "IoT", "Alarms")
+        page.locator('.treeview tr', has_text="MCB0001").first.wait_for()
+        page.screenshot(path=output / 'iot-alarms.png')
+        sao_open_menu(page, "Marcier", "Devices", "Vehicles")
+        page.locator('.treeview tr', has_text="MCA0001").first.dblclick()
+        page.locator('a[role=tab]', has_text="Alarms").first.click()
+        page.wait_for_timeout(500)
+        page.screenshot(path=output / 'iot-vehicle-alarms.png')
+        page.locator('a[role=tab]', has_text="Commands").first.click()
+        page.locator('.treeview tr', has_text="Lock Drive").first.wait_for()
+        page.screenshot(path=output / 'iot-vehicle-commands.png')
+        page.locator('a[role=tab]', has_text="Telemetry").first.click()
+        page.locator('button', has_text="Telemetry Chart").first.click()
+        page.locator('.graph svg, .graph canvas').first.wait_for(
+            timeout=20000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=output / 'iot-telemetry-chart.png')

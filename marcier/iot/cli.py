@@ -27,6 +27,9 @@ def add_commands(command):
         help="seconds between two lines of counters")
     sub.add_argument('--json', action='store_true',
         help="print the counters as JSON lines")
+    sub.add_argument('--retire', action='store_true',
+        help="end this listener's broker session for good: while it exists "
+        "it keeps receiving its share of the messages")
 
     sub = command('simulate', simulate,
         "drive simulated vehicles through real gateways to the broker")
@@ -61,6 +64,16 @@ def add_commands(command):
         help="folder of passwd and acl (default: %(default)s)")
 
 
+def raise_file_limit(needed):
+    "One socket per simulated gateway: lift the soft limit of open files"
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        limit = needed if hard == resource.RLIM_INFINITY else min(
+            needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+
+
 def _stop_event():
     "An Event set by SIGTERM or Ctrl+C"
     stop = threading.Event()
@@ -76,8 +89,10 @@ def listen(args):
     if broker is None:
         raise SettingsError("no broker configured: set it in IoT Settings or "
             "pass --broker (`marcier demo` uses an in-process hub instead)")
-    link = MqttLink(broker, f'marcier-listener-{tenant}-{args.name}',
-        persistent=True, manual_ack=True)
+    client_id = f'marcier-listener-{tenant}-{args.name}'
+    if args.retire:
+        return retire(broker, client_id)
+    link = MqttLink(broker, client_id, persistent=True, manual_ack=True)
     listener = Listener(link, database.name, tenant,
         batch_size=args.batch_size, max_delay=args.max_delay)
     stop = _stop_event()
@@ -93,6 +108,19 @@ def listen(args):
         worker.join()
         link.stop()
         _print_stats(listener.stats(), args.json, link)
+
+
+def retire(broker, client_id):
+    "Connect once with a clean session: the broker drops the old one"
+    stop = threading.Event()
+    link = MqttLink(broker, client_id)
+    link.on_connection = lambda connected: connected and stop.set()
+    link.start()
+    if not stop.wait(10):
+        raise SettingsError(f"cannot reach {broker}: {link.refused or 'no answer'}")
+    link.stop()
+    print(f"Session {client_id} ended; messages it had not acknowledged "
+        "are gone from the broker", flush=True)
 
 
 def _print_stats(stats, as_json, link):
@@ -113,6 +141,7 @@ def simulate(args):
         raise SettingsError("no broker configured: set it in IoT Settings or "
             "pass --broker")
     members = platform.read(database, platform.members, args.vehicles)
+    raise_file_limit(len(members) + 100)
     if len(members) < args.vehicles:
         raise SettingsError(f"only {len(members)} vehicles of {database} "
             "have a gateway: register more vehicles with a gateway id")

@@ -8,6 +8,8 @@ import threading
 import time
 from collections import Counter, deque
 
+from marcier_iot.ingest import Message
+
 from . import topics
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,6 @@ class Listener:
             link.subscribe(topics.shared(tenant, kind))
 
     def on_message(self, topic, payload, token):
-        from marcier_iot.ingest import Message
         with self.arrived:
             self.pending.append(Message(topic, payload, time.time(), token))
             self.last_arrival = time.monotonic()

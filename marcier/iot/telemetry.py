@@ -136,6 +136,10 @@ def parse(payload, now):
 
 def _number(data, key, type_):
     value = data[key]
+    kind = type(value)
+    if kind is type_ and (kind is not float or math.isfinite(value)):
+        return value  # the common case, checked first
+
     # bool is an int in Python: refuse true/false for numbers, accept 0/1
     # and true/false for flags
     if isinstance(value, bool) and type_ is not bool:
