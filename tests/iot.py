@@ -5,6 +5,7 @@ import os
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 from paho.mqtt import client as mqtt
 
@@ -116,6 +117,17 @@ def wait_until(check, timeout=60, interval=0.5):
 
 
 def start_listener(uri, name, log):
-    return subprocess.Popen([*MARCIER, 'iot-listen', '--db', uri,
-            '--name', name, '--stats-every', '2'],
+    "Start `marcier iot-listen` and wait until it is subscribed"
+    start = Path(log.name).stat().st_size
+    process = subprocess.Popen([*MARCIER, 'iot-listen', '--db', uri,
+            '--name', name, '--stats-every', '1'],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def connected():
+        "the listener connected"
+        assert process.poll() is None, "the listener stopped"
+        with open(log.name) as file:
+            file.seek(start)
+            return '[connected]' in file.read()
+    wait_until(connected, timeout=120)
+    return process
