@@ -43,7 +43,6 @@ def free_port():
 
 def register_vehicles(uri, folder, broker_uri):
     "1,000 vehicles spread over the demo agents; the broker's files"
-    from marcier import settings
     from marcier.iot import platform
     database = platform.open_database(uri)
     from trytond.pool import Pool

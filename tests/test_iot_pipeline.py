@@ -222,8 +222,8 @@ def test_agents_see_only_their_iot_records(iot, operator, agent_a, agent_b):
 
 
 @pytest.mark.browser
-def test_vehicle_form_shows_alarms_and_chart(iot, platform, output):
-    "The vehicle form's Alarms page and its telemetry chart, in sao"
+def test_alarm_list_and_vehicle_pages(iot, platform, output):
+    "The alarm list and the pages the IoT module adds to the vehicle form"
     from .browser import browser, sao_login, sao_open_menu
     with browser() as chromium:
         page = chromium.new_page(viewport={'width': 1280, 'height': 860})
@@ -244,8 +244,4 @@ def test_vehicle_form_shows_alarms_and_chart(iot, platform, output):
         page.wait_for_timeout(1000)
         page.screenshot(path=output / 'iot-vehicle-commands.png')
         page.locator('a[role=tab]', has_text="Telemetry").first.click()
-        page.locator('button', has_text="Telemetry Chart").first.click()
-        # The chart opens in a tab of its own, with its period above it
-        page.locator('label', has_text="Resolution").first.wait_for()
-        page.wait_for_timeout(3000)
-        page.screenshot(path=output / 'iot-telemetry-chart.png')
+        page.locator('button', has_text="Telemetry Chart").first.wait_for()

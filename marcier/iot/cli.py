@@ -82,13 +82,19 @@ def _stop_event():
     return stop
 
 
-def listen(args):
-    from .listener import Listener
+def _connection(args):
+    "(database, tenant, broker) of the command's --db and --broker"
     database = platform.open_database(args.db)
     tenant, broker = platform.read(database, platform.connection, args.broker)
     if broker is None:
         raise SettingsError("no broker configured: set it in IoT Settings or "
             "pass --broker (`marcier demo` uses an in-process hub instead)")
+    return database, tenant, broker
+
+
+def listen(args):
+    from .listener import Listener
+    database, tenant, broker = _connection(args)
     client_id = f'marcier-listener-{tenant}-{args.name}'
     if args.retire:
         return retire(broker, client_id)
@@ -135,11 +141,7 @@ def _print_stats(stats, as_json, link):
 
 def simulate(args):
     from .fleet import Fleet
-    database = platform.open_database(args.db)
-    tenant, broker = platform.read(database, platform.connection, args.broker)
-    if broker is None:
-        raise SettingsError("no broker configured: set it in IoT Settings or "
-            "pass --broker")
+    database, tenant, broker = _connection(args)
     members = platform.read(database, platform.members, args.vehicles)
     raise_file_limit(len(members) + 100)
     if len(members) < args.vehicles:
