@@ -232,7 +232,7 @@ def test_alarm_list_and_vehicle_pages(iot, platform, output):
         page.locator('a[role=tab]', has_text="All").first.click()
         page.locator('.treeview tr', has_text="MCB0001").first.wait_for()
         page.screenshot(path=output / 'iot-alarms.png')
-        page.close()
+    with browser() as chromium:  # a fresh session: one sao tab only
         page = chromium.new_page(viewport={'width': 1280, 'height': 860})
         sao_login(page, platform, 'operator')
         sao_open_menu(page, "Marcier", "Devices", "Vehicles")
