@@ -32,7 +32,7 @@ def setup(args):
     return database
 
 
-def serve(args, demo_logins=False):
+def serve(args, demo_logins=False, before_ready=None):
     from . import database as db
     from . import server
     database = _database(args)
@@ -44,6 +44,8 @@ def serve(args, demo_logins=False):
     url = f'http://{args.host}:{args.port}/'
 
     def ready():
+        if before_ready:
+            before_ready()
         print(f"Marcier is running at {url} (database {database.name}, "
             f"JSON-RPC at {url}{database.name}/rpc/)", flush=True)
         if not settings.SAO_ROOT.is_dir():
@@ -62,8 +64,10 @@ def demo(args):
     args.demo = True
     from . import server
     server.check_port(args.host, args.port)
-    setup(args)
-    serve(args, demo_logins=True)
+    database = setup(args)
+    from .iot import embedded
+    serve(args, demo_logins=True,
+        before_ready=lambda: print(embedded.start(database), flush=True))
 
 
 def parser():
@@ -93,6 +97,8 @@ def parser():
     command('serve', serve, "serve the web client, JSON-RPC and the pages",
         server=True)
     command('demo', demo, "setup --demo, then serve", server=True)
+    from .iot.cli import add_commands
+    add_commands(command)
     return main
 
 

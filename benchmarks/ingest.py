@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""Ingest benchmark: 1,000 simulated vehicles, each with its own gateway
+account, publishing to a private Mosquitto (the shipped config) while
+`marcier iot-listen` stores into PostgreSQL.
+
+Prints, from one run on this machine:
+- ceiling 1, MQTT: paho publish → paho receive, no database (msgs/s);
+- ceiling 2, COPY: binary COPY of the same rows, no broker (rows/s);
+- the pipeline: sustained messages/s from the broker to committed rows,
+  unpaced, and the commit lag p50/p99 at 1 report per vehicle per second.
+
+Usage: .venv/bin/python benchmarks/ingest.py [--pg postgresql://127.0.0.1:5432/]
+Needs PostgreSQL and the mosquitto binary; takes about three minutes.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MARCIER = [sys.executable, '-m', 'marcier.cli']
+VEHICLES = 1000
+REPORTS = 20  # simulated reports per vehicle, replayed with fresh times
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+# --- Set-up: database, vehicles, broker -------------------------------------
+
+def register_vehicles(uri, folder, broker_uri):
+    "1,000 vehicles spread over the demo agents; the broker's files"
+    from marcier.iot import platform
+    database = platform.open_database(uri)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database.name, 0,
+            _lock_tables=['iot_configuration']) as transaction:
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Agent = pool.get('marcier.agent')
+        Configuration = pool.get('iot.configuration')
+        Gateway = pool.get('iot.gateway')
+        Configuration.write([Configuration(1)], {'broker': broker_uri})
+        agents = Agent.search([])
+        with transaction.set_context(company=agents[0].company.id):
+            Vehicle.create([{
+                        'serial': f'BENCH{n:04d}', 'gateway_id': f'gw-bench{n:04d}',
+                        'company': agents[0].company.id,
+                        'agent': agents[n % len(agents)].id,
+                        } for n in range(VEHICLES)])
+        Gateway.write_broker_files(folder)
+        tenant = Configuration(1).tenant
+        members = platform.members()
+        transaction.commit()
+    members = [m for m in members if m.gateway_id.startswith('gw-bench')]
+    return database, tenant, members
+
+
+def start_broker(folder, port):
+    text = (ROOT / 'config' / 'mosquitto.conf').read_text()
+    text = text.replace('listener 1883 127.0.0.1', f'listener {port} 127.0.0.1')
+    text = text.replace('var/mosquitto/', f'{folder}/')
+    text = text.replace('log_dest stdout', 'log_dest none')
+    if os.geteuid() == 0:
+        text += '\nuser root\n'
+    (folder / 'mosquitto.conf').write_text(text)
+    process = subprocess.Popen(
+        ['mosquitto', '-c', str(folder / 'mosquitto.conf')])
+    time.sleep(1)
+    return process
+
+
+def simulated_reports(members, tenant):
+    """Real reports: each simulated vehicle's CAN frames decoded by its
+    gateway, REPORTS per vehicle; the time is patched in at publish"""
+    import can
+
+    from marcier.iot import dbc, telemetry, topics
+    from marcier.iot.vehicle import SimulatedVehicle
+    per_vehicle = []
+    for member in members:
+        channel = f'bench-{member.gateway_id}'
+        bus = can.Bus(interface='virtual', channel=channel)
+        gateway_bus = can.Bus(interface='virtual', channel=channel)
+        vehicle = SimulatedVehicle(bus, member.home, member.radius,
+            seed=member.gateway_id, soc=random.uniform(30, 95))
+        topic = topics.topic(tenant, member.gateway_id, topics.TELEMETRY)
+        reports = []
+        for _ in range(REPORTS):
+            for _ in range(5):
+                vehicle.step(1.0)
+            frames = {}
+            while (frame := gateway_bus.recv(timeout=0)) is not None:
+                name, signals = dbc.decode(frame)
+                frames[name] = signals
+            payload = telemetry.report(0, frames)
+            reports.append((member, topic, payload.split(b',', 1)[1]))
+        bus.shutdown()
+        gateway_bus.shutdown()
+        per_vehicle.append(reports)
+    # Interleaved, as a fleet reports: every vehicle once, then again
+    return [r for round_ in zip(*per_vehicle) for r in round_]
+
+
+# --- The publisher, a process of its own -----------------------------------
+
+def publish(args):
+    """1,000 gateway sessions in one thread, publishing the reports in
+    turn, paced at --rate msgs/s (0: as fast as possible) for --seconds"""
+    import pickle
+
+    from marcier.iot.cli import raise_file_limit
+    from marcier.iot.mux import Mux
+    from marcier.iot.transport import MqttLink, parse_broker
+    with open(args.publish, 'rb') as file:
+        members, reports = pickle.load(file)
+    raise_file_limit(len(members) + 100)
+    broker = parse_broker(args.broker)
+    links = {m.gateway_id: MqttLink(broker.as_user(m.gateway_id, m.secret),
+            f'bench-{m.gateway_id}', inflight=1000) for m in members}
+    stop = threading.Event()
+    state = {'sent': 0, 'next': 0, 'start': None}
+    count = len(reports)
+
+    def tick(now):
+        if not all(link.connected for link in links.values()):
+            return
+        if state['start'] is None:
+            state['start'] = now
+            print('START', now, flush=True)
+        elapsed = now - state['start']
+        if elapsed >= args.seconds or (
+                args.count and state['sent'] >= args.count):
+            if all(not link.client._out_messages for link in links.values()):
+                stop.set()  # the broker has taken every message
+            return
+        due = (int(elapsed * args.rate) if args.rate
+            else state['sent'] + 500)
+        if args.count:
+            due = min(due, args.count)
+        while state['sent'] < due:
+            member, topic, rest = reports[state['next']]
+            state['next'] = (state['next'] + 1) % count
+            links[member.gateway_id].publish(
+                topic, b'{"ts":%.3f,' % time.time() + rest)
+            state['sent'] += 1
+    for link in links.values():
+        link.on_connection = None
+    Mux(list(links.values()), tick, period=0.01).run(stop)
+    print('SENT', state['sent'], flush=True)
+
+
+def run_publisher(reports_file, broker_uri, rate, seconds=600, count=0):
+    output = subprocess.run([sys.executable, __file__, '--publish',
+            reports_file, '--broker', broker_uri, '--rate', str(rate),
+            '--seconds', str(seconds), '--count', str(count)],
+        capture_output=True, text=True, timeout=seconds + 120, cwd=ROOT)
+    lines = dict(line.split(' ', 1) for line in output.stdout.splitlines()
+        if ' ' in line)
+    if 'SENT' not in lines:
+        raise RuntimeError(output.stderr[-2000:])
+    return float(lines['START']), int(lines['SENT'])
+
+
+# --- Measurements -----------------------------------------------------------
+
+def mqtt_ceiling(broker, tenant, reports_file, broker_uri, count):
+    """A counting paho subscriber (QoS 1, persistent session, the
+    listener's shared subscription), no database: the vehicles publish
+    count messages while it is away, then it drains its queue"""
+    from paho.mqtt import client as mqtt
+
+    from marcier.iot import topics
+    times = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f'bench-counter-{uuid.uuid4().hex[:6]}',
+        clean_session=False)
+    client.username_pw_set(broker.username, broker.password)
+    client.on_message = lambda c, u, m: times.append(time.time())
+    client.connect(broker.host, broker.port)
+    client.subscribe(topics.shared(tenant, topics.TELEMETRY), qos=1)
+    client.loop(1)
+    client.loop(1)
+    client.disconnect()
+    run_publisher(reports_file, broker_uri, 0, count=count)
+    client.reconnect()
+    client.loop_start()
+    while True:
+        before = len(times)
+        time.sleep(2)
+        if len(times) == before:
+            break
+    client.disconnect()
+    client.loop_stop()
+    # End its session: a member of the share group, even away, would be
+    # handed its share of the listener's messages
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client._client_id.decode(), clean_session=True)
+    client.username_pw_set(broker.username, broker.password)
+    client.connect(broker.host, broker.port)
+    client.loop(1)
+    client.disconnect()
+    return steady_rate(times), len(times)
+
+
+def steady_rate(times):
+    "Rate between 10 % and 90 % of the events, excluding ramp-up and tail"
+    times = sorted(times)
+    low, high = times[len(times) // 10], times[len(times) * 9 // 10]
+    return (len(times) * 8 // 10) / max(high - low, 1e-9)
+
+
+def copy_ceiling(database, reports):
+    "Binary COPY of the same rows into a table like iot_telemetry"
+    import psycopg
+
+    from marcier_iot import ingest
+    from marcier_iot.telemetry import COPY_TYPES, STORED
+    from marcier.iot import telemetry
+    rows = []
+    now = time.time()
+    for n, (member, topic, rest) in enumerate(reports):
+        epoch, values = telemetry.parse(
+            b'{"ts":%.3f,' % (now - n * 0.001) + rest, now)
+        time_ = ingest.utc(epoch)
+        rows.append((n % VEHICLES + 1, 1, 1, time_, time_, 0, time_,
+                *values.values()))
+    columns = ', '.join(STORED)
+    with psycopg.connect(database.uri + database.name) as conn:
+        conn.execute('CREATE TEMPORARY TABLE scratch '
+            '(LIKE iot_telemetry INCLUDING ALL)')
+        start = time.perf_counter()
+        with conn.cursor().copy(f'COPY scratch ({columns}) '
+                'FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types(COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return len(rows) / (time.perf_counter() - start)
+
+
+class Listener:
+    "`marcier iot-listen` in a process of its own, with its JSON stats"
+
+    def __init__(self, uri, log, name='bench'):
+        self.process = subprocess.Popen([*MARCIER, 'iot-listen', '--db', uri,
+                '--name', name, '--json', '--stats-every', '1'],
+            stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        self.stats = []
+        threading.Thread(target=self._read, daemon=True).start()
+        while not self.stats:  # its first line: loaded and subscribed
+            if self.process.poll() is not None:
+                raise RuntimeError("the listener stopped")
+            time.sleep(0.2)
+
+    def _read(self):
+        for line in self.process.stdout:
+            if line.startswith('{'):
+                self.stats.append(json.loads(line))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        time.sleep(1.5)
+        return self.stats[-1]
+
+    @staticmethod
+    def retire(uri, name):
+        "End the session: else it keeps its share of the next messages"
+        subprocess.run([*MARCIER, 'iot-listen', '--db', uri, '--name', name,
+                '--retire'], check=True, cwd=ROOT, capture_output=True)
+
+
+def count_rows(database):
+    import psycopg
+    with psycopg.connect(database.uri + database.name) as conn:
+        return conn.execute('SELECT count(*) FROM iot_telemetry').fetchone()[0]
+
+
+def stored_timeline(database, base, until, timeout=300):
+    "(time, rows stored beyond base) every 0.2 s until `until` are"
+    import psycopg
+    counts = []
+    deadline = time.time() + timeout
+    with psycopg.connect(database.uri + database.name,
+            autocommit=True) as conn:
+        def count():
+            return conn.execute(
+                'SELECT count(*) FROM iot_telemetry').fetchone()[0]
+        while time.time() < deadline:
+            counts.append((time.time(), count() - base))
+            if counts[-1][1] >= until:
+                break
+            time.sleep(0.2)
+    return counts
+
+
+def pipeline_lag(uri, reports_file, broker_uri, seconds, log):
+    "Live: 1 report per vehicle per second; the listener's commit lag"
+    listener = Listener(uri, log, 'bench-live')
+    run_publisher(reports_file, broker_uri, VEHICLES, seconds=seconds)
+    time.sleep(3)
+    stats = listener.stop()
+    Listener.retire(uri, 'bench-live')
+    return stats
+
+
+def pipeline_throughput(database, uri, reports_file, broker_uri, count, log,
+        listeners=1):
+    """The vehicles publish count messages while the listeners are away
+    (their sessions keep them); then they drain: broker → committed rows.
+    Several listeners share the load through the shared subscription."""
+    names = [f'bench-{listeners}-{n}' for n in range(listeners)]
+    for name in names:  # their sessions exist and are subscribed
+        Listener(uri, log, name).stop()
+    run_publisher(reports_file, broker_uri, 0, count=count)
+    time.sleep(1)
+    base = count_rows(database)
+    start = time.time()
+    running = [Listener(uri, log, name) for name in names]
+    counts = stored_timeline(database, base, count)
+    stats = [listener.stop() for listener in running]
+    for name in names:
+        Listener.retire(uri, name)
+    stored = counts[-1][1]
+    low = next(t for t, c in counts if c >= stored * 0.1)
+    high = next(t for t, c in counts if c >= stored * 0.9)
+    return {'stored': stored, 'rate': stored * 0.8 / max(high - low, 1e-9),
+        'overall': stored / (counts[-1][0] - start),
+        'duplicates': sum(s.get('duplicates', 0) for s in stats)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--pg', default='postgresql://127.0.0.1:5432/')
+    parser.add_argument('--seconds', type=float, default=20)
+    parser.add_argument('--publish')
+    parser.add_argument('--broker')
+    parser.add_argument('--rate', type=float, default=0)
+    parser.add_argument('--count', type=int, default=0)
+    parser.add_argument('--messages', type=int, default=40000,
+        help="messages of the throughput runs")
+    args = parser.parse_args()
+    if args.publish:
+        return publish(args)
+
+    import pickle
+
+    from marcier.iot.transport import parse_broker
+    uri = args.pg.rstrip('/') + f'/marcier_bench_{uuid.uuid4().hex[:8]}'
+    folder = Path(tempfile.mkdtemp(prefix='marcier-bench-'))
+    port = free_port()
+    broker_uri = f'mqtt://platform:bench-{uuid.uuid4().hex[:8]}@127.0.0.1:{port}'
+    broker = parse_broker(broker_uri)
+    log = open(folder / 'listener.log', 'w')
+    mosquitto = None
+    try:
+        print(f"Setting up {uri} with the demo data...", flush=True)
+        subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'], check=True,
+            cwd=ROOT, stdout=subprocess.DEVNULL)
+        database, tenant, members = register_vehicles(uri, folder, broker_uri)
+        mosquitto = start_broker(folder, port)
+        reports = simulated_reports(members, tenant)
+        reports_file = str(folder / 'reports.pickle')
+        with open(reports_file, 'wb') as file:
+            pickle.dump((members, reports), file)
+        print(f"{len(members)} vehicles, {len(reports)} simulated reports "
+            f"of ~{sum(len(r[2]) for r in reports) // len(reports) + 20} B",
+            flush=True)
+
+        mqtt_rate, received = mqtt_ceiling(
+            broker, tenant, reports_file, broker_uri, args.messages)
+        copy_rate = copy_ceiling(database, reports)
+        lag = pipeline_lag(uri, reports_file, broker_uri, args.seconds, log)
+        drains = [pipeline_throughput(database, uri, reports_file,
+                broker_uri, args.messages, log, listeners=n) for n in (1, 2)]
+        lower = min(mqtt_rate, copy_rate)
+        print()
+        print(f"{'figure':<62} {'value':>10}")
+        print(f"{'ceiling 1: paho subscriber, QoS 1, no database (msgs/s)':<62} "
+            f"{mqtt_rate:>10,.0f}   ({received:,} of {args.messages:,} "
+            "received)")
+        print(f"{'ceiling 2: binary COPY of the same rows, no broker (rows/s)':<62}"
+            f" {copy_rate:>10,.0f}")
+        for listeners, drain in enumerate(drains, 1):
+            label = (f"pipeline, {listeners} listener{'s' * (listeners > 1)}: "
+                "broker → committed rows (msgs/s)")
+            print(f"{label:<62} {drain['rate']:>10,.0f}   ({drain['stored']:,}"
+                f" of {args.messages:,} stored, {drain['duplicates']} "
+                f"duplicates; {100 * drain['rate'] / lower:.0f} % of the "
+                "lower ceiling)")
+        print(f"{'pipeline at 1 report/s per vehicle: commit lag p50 / p99 (ms)':<62}"
+            f" {lag.get('lag_p50_ms')!s:>10} / {lag.get('lag_p99_ms')}   "
+            f"({lag.get('stored', 0):,} stored)")
+    finally:
+        if mosquitto:
+            mosquitto.terminate()
+            mosquitto.wait(timeout=10)
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        name = uri.rsplit('/', 1)[1]
+        subprocess.run(['psql', args.pg.rstrip('/') + '/postgres', '-qc',
+                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            capture_output=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

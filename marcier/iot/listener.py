@@ -1,0 +1,173 @@
+"""The platform listener: uplink messages from a shared subscription, in
+batches, one transaction per batch, acknowledged to the broker only after
+the commit.  A listener or database restart therefore loses no acknowledged
+message; what the broker redelivers is recognised and skipped."""
+import logging
+import statistics
+import threading
+import time
+from collections import Counter, deque
+
+from marcier_iot.ingest import Message
+
+from . import topics
+
+logger = logging.getLogger(__name__)
+
+
+class Listener:
+
+    def __init__(self, link, database_name, tenant, batch_size=5000,
+            max_delay=0.2, idle=0.02):
+        self.link = link
+        self.database_name = database_name
+        self.tenant = tenant
+        self.batch_size = batch_size
+        self.max_delay = max_delay  # oldest message waits at most this
+        self.idle = idle  # a pause this long in the stream ends a batch
+        self.pending = deque()
+        self.arrived = threading.Condition()
+        self.last_arrival = 0.0
+        self.counters = Counter()
+        self.lags = deque(maxlen=100_000)  # sample time → commit, seconds
+        link.on_message = self.on_message
+        for kind in topics.UPLINK:
+            link.subscribe(topics.shared(tenant, kind))
+
+    def on_message(self, topic, payload, token):
+        with self.arrived:
+            self.pending.append(Message(topic, payload, time.time(), token))
+            self.last_arrival = time.monotonic()
+            if len(self.pending) >= self.batch_size:
+                self.arrived.notify()
+
+    def run(self, stop):
+        "Store batches until the threading.Event stop is set"
+        while not stop.is_set():
+            batch = self.next_batch(stop)
+            if batch:
+                self.commit(batch, stop)
+
+    def next_batch(self, stop):
+        with self.arrived:
+            if not self.pending:
+                self.arrived.wait(0.5)
+            if not self.pending:
+                return []
+            first = self.pending[0].received
+            while (len(self.pending) < self.batch_size and not stop.is_set()
+                    and time.time() - first < self.max_delay
+                    and time.monotonic() - self.last_arrival < self.idle):
+                self.arrived.wait(self.idle)
+            count = min(len(self.pending), self.batch_size)
+            return [self.pending.popleft() for _ in range(count)]
+
+    def commit(self, batch, stop):
+        delay, attempts = 0.5, 0
+        while True:
+            try:
+                outcome = self.store(batch)
+                break
+            except Exception as exception:
+                if not self.database_up():
+                    # Keep the batch unacknowledged until the database is back
+                    logger.warning("database unavailable (%s), retrying in "
+                        "%.0fs", exception, delay)
+                    self.counters['retries'] += 1
+                    if stop.wait(delay):
+                        return
+                    delay = min(delay * 2, 10)
+                    continue
+                logger.exception("batch failed: storing its messages one "
+                    "by one")
+                # When nothing at all can be stored, the platform more likely
+                # is at fault than the messages: keep them unacknowledged
+                # for a while before rejecting them
+                attempts += 1
+                outcome = self.store_one_by_one(
+                    batch, stop, reject_all=attempts >= 5)
+                if outcome is not None:
+                    break
+                self.counters['retries'] += 1
+                if stop.wait(delay):
+                    return
+                delay = min(delay * 2, 60)
+        committed = time.time()
+        for message in batch:
+            self.link.ack(message.token)
+        self.count(batch, outcome, committed)
+
+    def store(self, batch):
+        from trytond.transaction import Transaction
+
+        from marcier_iot import ingest
+        with Transaction().start(self.database_name, 0, readonly=False):
+            return ingest.process(self.tenant, batch, time.time())
+
+    def store_one_by_one(self, batch, stop, reject_all=False):
+        """Isolate the messages that make a batch fail and log them as
+        processing errors; None when none could be stored (unless
+        reject_all)"""
+        from marcier_iot.ingest import Outcome
+        total, failed = Outcome(), []
+        for message in batch:
+            if stop.is_set():
+                return None
+            try:
+                outcome = self.store([message])
+            except Exception as exception:
+                failed.append((message, exception))
+                continue
+            total.stored += outcome.stored
+            total.duplicates += outcome.duplicates
+            total.answers += outcome.answers
+            total.rejects.update(outcome.rejects)
+            total.sample_times.extend(outcome.sample_times)
+        if len(failed) == len(batch) and not reject_all:
+            return None
+        for message, exception in failed:
+            logger.error("message on %s failed: %r", message.topic, exception)
+            self.log_error(message, exception)
+            total.rejects['error'] += 1
+        return total
+
+    def log_error(self, message, exception):
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+
+        from marcier_iot.ingest import utc
+        with Transaction().start(self.database_name, 0, readonly=False):
+            Pool().get('iot.telemetry.reject').log([(
+                        utc(message.received), message.topic,
+                        None, 'error', repr(exception), message.payload)])
+
+    def database_up(self):
+        from trytond.transaction import Transaction
+        try:
+            with Transaction().start(self.database_name, 0, readonly=True) \
+                    as transaction:
+                transaction.connection.cursor().execute('SELECT 1')
+            return True
+        except Exception:
+            return False
+
+    def count(self, batch, outcome, committed):
+        counters = self.counters
+        counters['received'] += len(batch)
+        counters['stored'] += outcome.stored
+        counters['duplicates'] += outcome.duplicates
+        counters['answers'] += outcome.answers
+        counters['batches'] += 1
+        for reason, number in outcome.rejects.items():
+            counters[f'rejected {reason}'] += number
+        self.lags.extend(committed - t for t in outcome.sample_times)
+
+    def stats(self):
+        "Counters so far and the lag percentiles, in milliseconds"
+        result = dict(self.counters)
+        lags = sorted(self.lags)
+        if len(lags) >= 2:
+            cuts = statistics.quantiles(lags, n=100)
+            result['lag_p50_ms'] = round(cuts[49] * 1000, 1)
+            result['lag_p99_ms'] = round(cuts[98] * 1000, 1)
+        return result

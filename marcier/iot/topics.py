@@ -1,0 +1,29 @@
+"""MQTT topics: marcier/<tenant>/<vehicle>/<kind>, where <vehicle> is the
+vehicle's gateway id, which is also its broker user name."""
+import re
+
+ROOT = 'marcier'
+TELEMETRY = 'telemetry'  # gateway → platform, compact reports
+ACK = 'ack'  # gateway → platform, answers to commands
+COMMAND = 'command'  # platform → gateway
+UPLINK = (TELEMETRY, ACK)
+SHARE_GROUP = 'marcier-listeners'
+# What a tenant or a gateway id may be: no MQTT wildcard, no separator
+NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+
+
+def topic(tenant, vehicle, kind):
+    return f'{ROOT}/{tenant}/{vehicle}/{kind}'
+
+
+def shared(tenant, kind):
+    "The shared subscription through which listeners split the load"
+    return f'$share/{SHARE_GROUP}/{ROOT}/{tenant}/+/{kind}'
+
+
+def parse(name, tenant):
+    "(vehicle, kind) of an uplink topic of tenant, or None"
+    parts = name.split('/')
+    if (len(parts) == 4 and parts[0] == ROOT and parts[1] == tenant
+            and parts[3] in UPLINK and NAME.match(parts[2])):
+        return parts[2], parts[3]

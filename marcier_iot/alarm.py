@@ -1,0 +1,212 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+import datetime as dt
+
+from sql.aggregate import Count
+from sql.operators import Equal
+
+from trytond.model import (
+    Exclude, Index, ModelSQL, ModelView, Workflow, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from marcier_base.model import AgentOwnedMixin
+
+from . import rules
+
+KINDS = [
+    ('low_soc', "Low Battery"),
+    ('over_temperature', "Over-Temperature"),
+    ('controller_fault', "Controller Fault"),
+    ('battery_fault', "Battery Fault"),
+    ('geofence', "Out of Service Area"),
+    ('no_data', "No Data"),
+    ]
+ACTIVE = ['open', 'acknowledged']
+
+
+class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
+    "Vehicle Alarm"
+    __name__ = 'iot.alarm'
+    vehicle = fields.Many2One(
+        'device.vehicle', "Vehicle", required=True, readonly=True,
+        ondelete='CASCADE')
+    kind = fields.Selection(KINDS, "Kind", required=True, readonly=True)
+    kind_string = kind.translated('kind')
+    state = fields.Selection([
+            ('open', "Open"),
+            ('acknowledged', "Acknowledged"),
+            ('closed', "Closed"),
+            ], "State", required=True, readonly=True, sort=False)
+    opened = fields.Timestamp("Opened", required=True, readonly=True)
+    updated = fields.Timestamp(
+        "Last Update", readonly=True,
+        help="The latest sample that still raised the alarm.")
+    closed = fields.Timestamp("Closed", readonly=True)
+    value = fields.Float("Value", readonly=True)
+    detail = fields.Char("Detail", readonly=True)
+    occurrences = fields.Integer(
+        "Occurrences", readonly=True,
+        help="Samples that raised the alarm while it was active.")
+    acknowledged_by = fields.Many2One(
+        'res.user', "Acknowledged By", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('active_unique', Exclude(t,
+                    (t.vehicle, Equal), (t.kind, Equal),
+                    where=t.state != 'closed'),
+                'marcier_iot.msg_alarm_active_unique'),
+            ]
+        cls._sql_indexes.add(Index(t,
+                (t.state, Index.Equality()), where=t.state != 'closed'))
+        cls._order = [('opened', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('open', 'acknowledged'),
+            ('open', 'closed'),
+            ('acknowledged', 'closed'),
+            }
+        cls._buttons.update({
+                'acknowledge': {
+                    'invisible': Eval('state') != 'open',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'close': {
+                    'invisible': Eval('state') == 'closed',
+                    'icon': 'tryton-close',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
+
+    @classmethod
+    def default_occurrences(cls):
+        return 1
+
+    def get_rec_name(self, name):
+        return f'{self.vehicle.rec_name}: {self.kind_string}'
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('acknowledged')
+    def acknowledge(cls, alarms):
+        cls.write(alarms, {'acknowledged_by': Transaction().user})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('closed')
+    def close(cls, alarms):
+        cls.write(alarms, {'closed': dt.datetime.now()})
+
+    @classmethod
+    def on_modification(cls, mode, alarms, field_names=None):
+        super().on_modification(mode, alarms, field_names=field_names)
+        if mode == 'create' or (mode == 'write' and 'state' in field_names):
+            cls.count_active({a.vehicle.id for a in alarms})
+
+    @classmethod
+    def count_active(cls, vehicle_ids):
+        "Store on each vehicle how many of its alarms are active"
+        if not vehicle_ids:
+            return
+        Vehicle = Pool().get('device.vehicle')
+        vehicle = Vehicle.__table__()
+        alarm = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        count = alarm.select(Count(alarm.id),
+            where=(alarm.vehicle == vehicle.id) & alarm.state.in_(ACTIVE))
+        cursor.execute(*vehicle.update([vehicle.alarm_count], [count],
+                where=vehicle.id.in_(list(vehicle_ids))))
+        Vehicle.forget(vehicle_ids)
+
+    @classmethod
+    def evaluate(cls, samples, owners, areas):
+        """Open, update or close the alarms of vehicles from their latest
+        sample; samples = {vehicle id: (time, values)}, owners = {vehicle id:
+        (company id, agent id)}, areas = {vehicle id: service area circles}.
+        Plain ids: the listener runs this for a thousand vehicles a batch"""
+        Configuration = Pool().get('iot.configuration')
+        config = Configuration(1)
+        cls.apply({vehicle: (time, rules.evaluate(
+                        config, values, areas.get(vehicle)))
+                for vehicle, (time, values) in samples.items()}, owners)
+
+    @classmethod
+    def apply(cls, verdicts, owners):
+        """verdicts = {vehicle id: (time, {kind: (on, value, detail)})},
+        owners = {vehicle id: (company id, agent id)}"""
+        active = {(a.vehicle.id, a.kind): a for a in cls.search([
+                    ('vehicle', 'in', list(verdicts)),
+                    ('state', 'in', ACTIVE),
+                    ])}
+        to_create, to_close, to_update = [], [], []
+        for vehicle, (time, kinds) in verdicts.items():
+            for kind, (on, value, detail) in kinds.items():
+                alarm = active.get((vehicle, kind))
+                if on and alarm:
+                    to_update.extend([[alarm], {
+                                'updated': time, 'value': value,
+                                'detail': detail,
+                                'occurrences': alarm.occurrences + 1}])
+                elif on:
+                    company, agent = owners[vehicle]
+                    to_create.append({
+                            'company': company, 'agent': agent,
+                            'vehicle': vehicle, 'kind': kind,
+                            'opened': time, 'updated': time,
+                            'value': value, 'detail': detail})
+                elif alarm:
+                    to_close.extend([[alarm], {'state': 'closed',
+                                'closed': time, 'value': value}])
+        if to_update:
+            cls.write(*to_update)
+        if to_close:
+            cls.write(*to_close)
+        opened = cls.create(to_create)
+        cls.warn(opened)
+        return opened
+
+    @classmethod
+    def warn(cls, alarms):
+        "A warning to the vehicle's agent staff and to the operator"
+        Notification = Pool().get('res.notification')
+        for alarm in alarms:
+            title = f"{alarm.kind_string}: {alarm.vehicle.rec_name}"
+            body = (f"{alarm.detail or alarm.kind_string} on vehicle "
+                f"{alarm.vehicle.rec_name} ({alarm.vehicle.model_name or ''})"
+                f" since {alarm.opened:%Y-%m-%d %H:%M} UTC.")
+            if alarm.agent:
+                alarm.agent.notify('warning', title, body=body, record=alarm)
+            with Transaction().set_context(company=alarm.company.id):
+                Notification.notify_group('marcier_base.group_operator',
+                    'warning', title, body=body, record=alarm)
+
+    @classmethod
+    def check_silence(cls):
+        "Cron: open a no data alarm on vehicles silent for too long"
+        pool = Pool()
+        Configuration = pool.get('iot.configuration')
+        Vehicle = pool.get('device.vehicle')
+        config = Configuration(1)
+        now = dt.datetime.now()
+        limit = now - dt.timedelta(minutes=config.no_data_minutes)
+        silent = Vehicle.search([
+                ('last_seen', '<', limit),
+                ('gateway_id', '!=', None),
+                ('status', '!=', 'retired'),
+                ])
+        cls.apply({v.id: (now, {'no_data': (True,
+                        round((now - v.last_seen).total_seconds() / 60),
+                        f"silent since {v.last_seen:%Y-%m-%d %H:%M} UTC")})
+                for v in silent},
+            {v.id: (v.company.id, v.agent.id if v.agent else None)
+                for v in silent})
+

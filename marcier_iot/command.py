@@ -1,0 +1,187 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+"""Downlink (SPEC F2): commands from the back office to a vehicle's
+gateway, answered by an ack on the vehicle's ack topic."""
+import datetime as dt
+import json
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction, without_check_access
+
+from marcier.iot import downlink, topics
+from marcier.iot.transport import parse_broker
+from marcier_base.model import AgentOwnedMixin
+
+from .exceptions import CommandError
+
+# kind → the gateway's command name
+GATEWAY_NAMES = {
+    'lock': 'lock',
+    'unlock': 'unlock',
+    'report_interval': 'interval',
+    'diagnostics': 'diagnostics',
+    }
+
+
+class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
+    "Vehicle Command"
+    __name__ = 'iot.command'
+    _states = {'readonly': Eval('state') != 'draft'}
+    vehicle = fields.Many2One(
+        'device.vehicle', "Vehicle", required=True, ondelete='CASCADE',
+        domain=[('gateway_id', '!=', None)], states=_states)
+    kind = fields.Selection([
+            ('lock', "Lock Drive"),
+            ('unlock', "Unlock Drive"),
+            ('report_interval', "Set Report Interval"),
+            ('diagnostics', "Request Diagnostics"),
+            ], "Command", required=True, states=_states)
+    kind_string = kind.translated('kind')
+    interval = fields.Integer(
+        "Interval", states={
+            'invisible': Eval('kind') != 'report_interval',
+            'required': Eval('kind') == 'report_interval',
+            'readonly': Eval('state') != 'draft',
+            },
+        domain=[If(Eval('kind') == 'report_interval',
+                [('interval', '>=', 1), ('interval', '<=', 3600)], [])],
+        help="Seconds between two reports of the gateway.")
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('sent', "Sent"),
+            ('acknowledged', "Acknowledged"),
+            ('failed', "Failed"),
+            ('timed_out', "Timed Out"),
+            ], "State", required=True, readonly=True, sort=False)
+    sent_at = fields.Timestamp("Sent", readonly=True)
+    sent_by = fields.Many2One('res.user', "Sent By", readonly=True)
+    answered_at = fields.Timestamp("Answered", readonly=True)
+    detail = fields.Char("Answer", readonly=True)
+    result = fields.Text("Result", readonly=True)
+    del _states
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t,
+                (t.state, Index.Equality()), where=t.state == 'sent'))
+        cls._order = [('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'sent'),
+            ('sent', 'acknowledged'),
+            ('sent', 'failed'),
+            ('sent', 'timed_out'),
+            ('timed_out', 'acknowledged'),
+            ('timed_out', 'failed'),
+            }
+        cls._buttons.update({
+                'send': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-launch',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @fields.depends('vehicle', '_parent_vehicle.company',
+        '_parent_vehicle.agent')
+    def on_change_vehicle(self):
+        if self.vehicle:
+            self.company = self.vehicle.company
+            self.agent = self.vehicle.agent
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        "A command belongs to the agent of its vehicle"
+        Vehicle = Pool().get('device.vehicle')
+        values = super().preprocess_values(mode, values)
+        if values.get('vehicle'):
+            vehicle = Vehicle(values['vehicle'])
+            values['company'] = vehicle.company.id
+            values['agent'] = vehicle.agent.id if vehicle.agent else None
+        return values
+
+    def get_rec_name(self, name):
+        return f'{self.vehicle.rec_name}: {self.kind_string}'
+
+    def payload(self):
+        return json.dumps({'id': self.id, 'cmd': GATEWAY_NAMES[self.kind],
+                'value': self.interval}).encode()
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('sent')
+    def send(cls, commands):
+        """Publish to each gateway; nothing is marked sent unless the
+        broker took every message.  The rows are written before publishing
+        so that an answer racing this transaction waits for its commit."""
+        Configuration = Pool().get('iot.configuration')
+        with without_check_access():  # the broker account is admin-only
+            configuration = Configuration(1)
+            broker = parse_broker(configuration.broker)
+            tenant = configuration.tenant
+        cls.write(commands, {
+                'state': 'sent',
+                'sent_at': dt.datetime.now(),
+                'sent_by': Transaction().user,
+                })
+        for command in commands:
+            topic = topics.topic(tenant,
+                command.vehicle.gateway_id, topics.COMMAND)
+            try:
+                downlink.publish(broker, topic, command.payload())
+            except ConnectionError as exception:
+                raise CommandError(gettext('marcier_iot.msg_command_send',
+                        command=command.rec_name, reason=str(exception)))
+
+    @classmethod
+    def answer(cls, answers):
+        "answers: [(vehicle id, ack payload dict)] from the gateways"
+        by_id = {}
+        for vehicle_id, ack in answers:
+            if isinstance(ack.get('id'), int):
+                by_id[ack['id']] = (vehicle_id, ack)
+        # A draft may be one whose send has not committed yet: writing it
+        # waits for (or conflicts with) that commit, then sees it sent
+        commands = cls.search([
+                ('id', 'in', list(by_id)),
+                ('state', 'in', ['draft', 'sent', 'timed_out']),
+                ])
+        to_write = []
+        for command in commands:
+            vehicle_id, ack = by_id[command.id]
+            if command.vehicle.id != vehicle_id:
+                continue  # another gateway cannot answer for this one
+            result = ack.get('result')
+            to_write.extend([[command], {
+                        'state': 'acknowledged' if ack.get('ok')
+                        else 'failed',
+                        'answered_at': dt.datetime.now(),
+                        'detail': str(ack.get('detail') or '')[:200],
+                        'result': json.dumps(result, indent=2)
+                        if result is not None else None,
+                        }])
+        if to_write:
+            cls.write(*to_write)
+        return len(to_write) // 2
+
+    @classmethod
+    def time_out(cls):
+        "Cron: sent commands without answer for too long"
+        Configuration = Pool().get('iot.configuration')
+        with without_check_access():
+            timeout = Configuration(1).command_timeout
+        limit = dt.datetime.now() - dt.timedelta(seconds=timeout)
+        commands = cls.search([
+                ('state', '=', 'sent'),
+                ('sent_at', '<', limit),
+                ])
+        if commands:
+            cls.write(commands, {'state': 'timed_out'})

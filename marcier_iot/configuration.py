@@ -1,0 +1,94 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
+from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
+from trytond.transaction import Transaction
+
+from marcier.iot import topics
+from marcier.iot.transport import parse_broker
+from marcier.settings import SettingsError
+
+from .exceptions import ConfigurationError
+
+
+class Configuration(ModelSingleton, ModelSQL, ModelView):
+    "IoT Configuration"
+    __name__ = 'iot.configuration'
+    broker = fields.Char(
+        "Broker",
+        help="mqtt://user:password@host:port of the platform's account on "
+        "the Mosquitto broker.\n"
+        "Empty: the vehicles of `marcier demo` talk to an in-process hub.")
+    tenant = fields.Char(
+        "Tenant", required=True,
+        help="Second level of the MQTT topics, marcier/<tenant>/...; "
+        "one per platform sharing a broker.")
+    report_interval = fields.Integer(
+        "Report Interval", required=True,
+        help="Seconds between two reports of a gateway, in its config.")
+    soc_low = fields.Float(
+        "Low State of Charge", digits=(5, 1), required=True,
+        help="Percent under which a low battery alarm opens; "
+        "it closes 5 points above.")
+    battery_temp_high = fields.Float(
+        "Battery Temperature Limit", digits=(5, 1), required=True,
+        help="°C of the hottest cell over which an over-temperature "
+        "alarm opens; it closes 5 °C below.")
+    motor_temp_high = fields.Float(
+        "Motor Temperature Limit", digits=(5, 1), required=True,
+        help="°C of the motor or its controller over which an "
+        "over-temperature alarm opens; it closes 5 °C below.")
+    no_data_minutes = fields.Integer(
+        "No Data After", required=True,
+        help="Minutes of silence after which a vehicle raises an alarm.")
+    command_timeout = fields.Integer(
+        "Command Timeout", required=True,
+        help="Seconds a sent command waits for the gateway's answer.")
+
+    @classmethod
+    def default_tenant(cls):
+        return Transaction().database.name.replace('/', '_')[:64]
+
+    @classmethod
+    def default_report_interval(cls):
+        return 5
+
+    @classmethod
+    def default_soc_low(cls):
+        return 15.0
+
+    @classmethod
+    def default_battery_temp_high(cls):
+        return 55.0
+
+    @classmethod
+    def default_motor_temp_high(cls):
+        return 110.0
+
+    @classmethod
+    def default_no_data_minutes(cls):
+        return 10
+
+    @classmethod
+    def default_command_timeout(cls):
+        return 120
+
+    @classmethod
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        if field_names & {'tenant', 'broker'}:
+            cls.check_connection(records)
+
+    @classmethod
+    def check_connection(cls, records):
+        for record in records:
+            if not topics.NAME.match(record.tenant or ''):
+                raise ConfigurationError(gettext(
+                        'marcier_iot.msg_configuration_tenant',
+                        tenant=record.tenant))
+            try:
+                parse_broker(record.broker)
+            except SettingsError as exception:
+                raise ConfigurationError(gettext(
+                        'marcier_iot.msg_configuration_broker',
+                        reason=str(exception))) from None

@@ -1,0 +1,239 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+import datetime as dt
+
+from sql.aggregate import Avg, Count, Max, Min
+from sql.functions import DateTrunc
+
+from trytond import backend
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from marcier.iot.telemetry import COLUMNS, FIELDS, REJECT_REASONS
+from marcier_base.model import AgentOwnedMixin
+
+# Columns written by the listener, in this order
+STORED = ['vehicle', 'company', 'agent', 'timestamp', 'received',
+    'create_uid', 'create_date'] + COLUMNS
+COPY_TYPES = ['int4', 'int4', 'int4', 'timestamp', 'timestamp', 'int4',
+    'timestamp'] + [
+    {float: 'float8', int: 'int4', bool: 'bool'}[f.type] for f in FIELDS]
+
+
+class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
+    """Vehicle Telemetry
+
+    One row per gateway report, written in batches by the listener; the
+    agent is the vehicle's owner when the sample arrived, so a transferred
+    vehicle's past stays with the agent who had it."""
+    __name__ = 'iot.telemetry'
+    vehicle = fields.Many2One(
+        'device.vehicle', "Vehicle", required=True, readonly=True,
+        ondelete='CASCADE')
+    timestamp = fields.Timestamp("Time", required=True, readonly=True)
+    received = fields.Timestamp("Received", readonly=True)
+    latitude = fields.Float("Latitude", digits=(9, 6), readonly=True)
+    longitude = fields.Float("Longitude", digits=(9, 6), readonly=True)
+    speed = fields.Float("Speed", digits=(5, 1), readonly=True,
+        help="km/h")
+    heading = fields.Float("Heading", digits=(5, 1), readonly=True)
+    voltage = fields.Float("Voltage", digits=(6, 1), readonly=True,
+        help="Pack voltage in V.")
+    current = fields.Float("Current", digits=(6, 1), readonly=True,
+        help="Pack current in A, positive while discharging.")
+    soc = fields.Float("State of Charge", digits=(5, 1), readonly=True)
+    battery_temp = fields.Float("Battery Temperature", digits=(5, 1),
+        readonly=True, help="Hottest cell, °C.")
+    battery_temp_min = fields.Float("Coldest Cell", digits=(5, 1),
+        readonly=True)
+    bms_faults = fields.Integer("BMS Faults", readonly=True)
+    rpm = fields.Integer("Motor RPM", readonly=True)
+    motor_temp = fields.Float("Motor Temperature", digits=(5, 1),
+        readonly=True)
+    controller_temp = fields.Float("Controller Temperature", digits=(5, 1),
+        readonly=True)
+    fault_code = fields.Integer("Fault Code", readonly=True)
+    key_on = fields.Boolean("Key On", readonly=True)
+    charging = fields.Boolean("Charging", readonly=True)
+    drive_locked = fields.Boolean("Drive Locked", readonly=True)
+    odometer = fields.Float("Odometer", digits=(10, 1), readonly=True)
+    working_hours = fields.Float("Working Hours", digits=(10, 1),
+        readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # Also the index of every per-vehicle time range query
+        cls._sql_constraints += [
+            ('vehicle_timestamp_unique', Unique(t, t.vehicle, t.timestamp),
+                'marcier_iot.msg_telemetry_unique'),
+            ]
+        cls._sql_indexes.add(Index(t, (t.agent, Index.Equality())))
+        cls._order = [('timestamp', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def store(cls, rows):
+        """Insert rows (tuples in STORED order) in one go, skipping samples
+        already stored (a redelivered message); return how many were new"""
+        if backend.name == 'postgresql':
+            return cls._store_copy(rows)
+        return cls._store_executemany(rows)
+
+    @classmethod
+    def _store_executemany(cls, rows):
+        "SQLite"
+        cursor = Transaction().connection.cursor()
+        before = cursor.connection.total_changes
+        cursor.executemany(
+            f'INSERT INTO "{cls._table}" ({", ".join(STORED)}) '
+            f'VALUES ({", ".join("?" * len(STORED))}) '
+            'ON CONFLICT (vehicle, timestamp) DO NOTHING', rows)
+        return cursor.connection.total_changes - before
+
+    @classmethod
+    def _store_copy(cls, rows):
+        """PostgreSQL: binary COPY into a temporary table, then one INSERT
+        that skips what is already there"""
+        cursor = Transaction().connection.cursor()
+        staging = f'{cls._table}_staging'
+        columns = ', '.join(STORED)
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
+            f'ON COMMIT DELETE ROWS AS SELECT {columns} '
+            f'FROM "{cls._table}" WITH NO DATA')
+        with cursor.copy(f'COPY "{staging}" ({columns}) '
+                'FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types(COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f'INSERT INTO "{cls._table}" ({columns}) '
+            f'SELECT {columns} FROM "{staging}" '
+            'ON CONFLICT (vehicle, timestamp) DO NOTHING')
+        return cursor.rowcount
+
+
+class Reject(ModelSQL, ModelView):
+    "Rejected Message"
+    __name__ = 'iot.telemetry.reject'
+    received = fields.Timestamp("Received", required=True, readonly=True)
+    topic = fields.Char("Topic", readonly=True)
+    gateway = fields.Char("Gateway", readonly=True)
+    reason = fields.Selection(
+        REJECT_REASONS, "Reason", required=True, readonly=True, sort=False)
+    detail = fields.Char("Detail", readonly=True)
+    payload = fields.Text("Payload", readonly=True,
+        help="The first 500 characters of what was received.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.reason, Index.Equality())))
+        cls._order = [('received', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def log(cls, rejects):
+        "rejects: (received, topic, gateway, reason, detail, payload)"
+        def text(value, size):
+            # PostgreSQL text cannot hold NUL: show it as U+FFFD
+            if isinstance(value, bytes):
+                value = value.decode('utf-8', 'replace')
+            return value[:size].replace('\x00', '\ufffd') if value else value
+        cls.create([{
+                    'received': received, 'topic': text(topic, 200),
+                    'gateway': text(gateway, 64), 'reason': reason,
+                    'detail': text(detail, 200),
+                    'payload': text(payload, 500),
+                    } for received, topic, gateway, reason, detail, payload
+                in rejects])
+
+
+class ChartContext(ModelView):
+    "Telemetry Chart Context"
+    __name__ = 'iot.telemetry.chart.context'
+    vehicle = fields.Many2One('device.vehicle', "Vehicle")
+    from_ = fields.DateTime("From", required=True,
+        domain=[('from_', '<=', Eval('to'))])
+    to = fields.DateTime("To", required=True,
+        domain=[('to', '>=', Eval('from_'))])
+    resolution = fields.Selection([
+            ('minute', "Minute"),
+            ('hour', "Hour"),
+            ('day', "Day"),
+            ], "Resolution", required=True, sort=False)
+
+    @classmethod
+    def default_vehicle(cls):
+        return Transaction().context.get('vehicle')
+
+    @classmethod
+    def default_from_(cls):
+        return Transaction().context.get('from_') or (
+            dt.datetime.now() - dt.timedelta(hours=2)).replace(
+            second=0, microsecond=0)
+
+    @classmethod
+    def default_to(cls):
+        return Transaction().context.get('to') or (
+            dt.datetime.now() + dt.timedelta(minutes=5)).replace(
+            second=0, microsecond=0)
+
+    @classmethod
+    def default_resolution(cls):
+        return Transaction().context.get('resolution') or 'minute'
+
+
+class Chart(AgentOwnedMixin, ModelSQL, ModelView):
+    "Telemetry Chart"
+    __name__ = 'iot.telemetry.chart'
+    vehicle = fields.Many2One('device.vehicle', "Vehicle", readonly=True)
+    time = fields.Timestamp("Time", readonly=True)
+    voltage = fields.Float("Voltage (V)", digits=(6, 1), readonly=True)
+    current = fields.Float("Current (A)", digits=(6, 1), readonly=True)
+    soc = fields.Float("State of Charge (%)", digits=(5, 1), readonly=True)
+    battery_temp = fields.Float(
+        "Battery Temperature (°C)", digits=(5, 1), readonly=True)
+    samples = fields.Integer("Samples", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('time', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Telemetry = pool.get('iot.telemetry')
+        telemetry = Telemetry.__table__()
+        context = Transaction().context
+        resolution = context.get('resolution') or 'minute'
+        if resolution not in {'minute', 'hour', 'day'}:
+            resolution = 'minute'
+        now = dt.datetime.now()
+        from_ = context.get('from_') or now - dt.timedelta(hours=2)
+        to = context.get('to') or now
+        where = (telemetry.timestamp >= from_) & (telemetry.timestamp <= to)
+        where &= telemetry.vehicle == (context.get('vehicle') or -1)
+        # Bucket in a sub-query: PostgreSQL would not match a parameterised
+        # DATE_TRUNC of the SELECT with the one of the GROUP BY
+        samples = telemetry.select(
+            telemetry.id, telemetry.vehicle, telemetry.company,
+            telemetry.agent, telemetry.voltage, telemetry.current,
+            telemetry.soc, telemetry.battery_temp,
+            cls.time.sql_cast(DateTrunc(resolution, telemetry.timestamp)
+                ).as_('time'),
+            where=where)
+        return samples.select(
+            Min(samples.id).as_('id'),
+            samples.vehicle, samples.company, samples.agent, samples.time,
+            Avg(samples.voltage).as_('voltage'),
+            Avg(samples.current).as_('current'),
+            Avg(samples.soc).as_('soc'),
+            Max(samples.battery_temp).as_('battery_temp'),
+            Count(samples.id).as_('samples'),
+            group_by=[samples.vehicle, samples.company, samples.agent,
+                samples.time])

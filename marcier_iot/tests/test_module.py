@@ -1,0 +1,294 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+import datetime as dt
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+from marcier.iot import broker
+from marcier_base.tests import AgentTestMixin
+from marcier_base.tests.test_module import create_agent, create_user
+
+from .. import ingest
+
+TENANT = 'test'
+
+
+def report(ts, **values):
+    values = {'v': 76.0, 'i': 20.0, 'soc': 60.0, **values}
+    return json.dumps({'ts': ts, **values}).encode()
+
+
+def message(gateway, payload, kind='telemetry'):
+    return ingest.Message(f'marcier/{TENANT}/{gateway}/{kind}', payload,
+        time.time())
+
+
+class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
+    "Test Marcier IoT module"
+    module = 'marcier_iot'
+
+    def _setup(self):
+        pool = Pool()
+        City = pool.get('marcier.city')
+        Vehicle = pool.get('device.vehicle')
+        Configuration = pool.get('iot.configuration')
+        Configuration.write([Configuration(1)], {'tenant': TENANT})
+        company = create_company()
+        city, = City.create([{'name': "Shanghai", 'latitude': 31.2304,
+                    'longitude': 121.4737, 'radius': 50}])
+        agent = create_agent(company, 'A')
+        agent.city = city
+        agent.save()
+        staff = create_user('staff_a', company, 'role_agent', agent)
+        operator = create_user('op', company, 'role_operator')
+        with set_company(company):
+            vehicle, = Vehicle.create([{'serial': 'V1', 'company': company.id,
+                        'agent': agent.id, 'gateway_id': 'gw-v1'}])
+        return company, agent, staff, operator, vehicle
+
+    def _process(self, *messages):
+        return ingest.process(TENANT, list(messages), time.time())
+
+    @with_transaction()
+    def test_registration_gives_credentials(self):
+        "A vehicle with a gateway id gets a broker account, kept in step"
+        pool = Pool()
+        Gateway = pool.get('iot.gateway')
+        Vehicle = pool.get('device.vehicle')
+        company, agent, _, _, vehicle = self._setup()
+        gateway, = Gateway.search([('vehicle', '=', vehicle.id)])
+        self.assertEqual(gateway.username, 'gw-v1')
+        self.assertEqual(gateway.password_hash, broker.hash_password(
+                gateway.secret,
+                salt=__import__('base64').b64decode(
+                    gateway.password_hash.split('$')[3])))
+        old = gateway.secret
+        Gateway.rotate([gateway])
+        self.assertNotEqual(gateway.secret, old)
+
+        Vehicle.write([vehicle], {'gateway_id': 'gw-renamed'})
+        self.assertEqual(Gateway(gateway.id).username, 'gw-renamed')
+        with set_company(company):
+            bare, = Vehicle.create([{'serial': 'V2', 'company': company.id}])
+        self.assertEqual(Gateway.search([('vehicle', '=', bare.id)]), [])
+        Vehicle.write([vehicle], {'gateway_id': None})
+        self.assertEqual(Gateway.search([('vehicle', '=', vehicle.id)]), [])
+
+    @with_transaction()
+    def test_broker_files(self):
+        "Each gateway may write only its topics and read only its commands"
+        pool = Pool()
+        Gateway = pool.get('iot.gateway')
+        Configuration = pool.get('iot.configuration')
+        self._setup()
+        Configuration.write([Configuration(1)], {
+                'broker': 'mqtt://platform:s3cret@127.0.0.1:1883'})
+        with tempfile.TemporaryDirectory() as folder:
+            passwd, acl = Gateway.write_broker_files(folder)
+            users = [line.split(':')[0] for line in
+                passwd.read_text().splitlines() if ':' in line]
+            rules = acl.read_text()
+        self.assertEqual(users, ['platform', 'gw-v1'])
+        self.assertIn('user platform\ntopic readwrite marcier/test/#', rules)
+        self.assertIn('user gw-v1\n'
+            'topic write marcier/test/gw-v1/telemetry\n'
+            'topic write marcier/test/gw-v1/ack\n'
+            'topic read marcier/test/gw-v1/command\n', rules)
+        gateway, = Gateway.search([])
+        config = gateway.config_text()
+        self.assertIn(f'broker = mqtt://gw-v1:{gateway.secret}@127.0.0.1:1883',
+            config)
+
+    @with_transaction()
+    def test_ingest(self):
+        "Rows stored once, live state updated, bad messages rejected"
+        pool = Pool()
+        Telemetry = pool.get('iot.telemetry')
+        Reject = pool.get('iot.telemetry.reject')
+        _, agent, _, _, vehicle = self._setup()
+        now = time.time()
+        outcome = self._process(
+            message('gw-v1', report(now - 10, soc=71.5, lat=31.2, lon=121.4,
+                    key=1, odo=10.5)),
+            message('gw-v1', report(now - 5, soc=70.0)),
+            message('gw-v1', report(now - 5, soc=70.0)),  # redelivered
+            message('gw-v1', b'{"ts": 1, broken'),
+            message('gw-v1', report(now, soc=250)),
+            message('gw-nobody', report(now)),
+            ingest.Message('elsewhere/x', b'', now),
+            )
+        self.assertEqual(outcome.stored, 2)
+        self.assertEqual(outcome.duplicates, 1)
+        self.assertEqual(dict(outcome.rejects), {
+                'malformed': 1, 'range': 1, 'unknown_vehicle': 1,
+                'topic': 1})
+        self.assertEqual(Reject.search([], count=True), 4)
+        rows = Telemetry.search([], order=[('timestamp', 'ASC')])
+        self.assertEqual([r.soc for r in rows], [71.5, 70.0])
+        self.assertEqual({r.agent for r in rows}, {agent})
+        vehicle = type(vehicle)(vehicle.id)
+        self.assertEqual(vehicle.soc, 70.0)
+        # The position stays when the newest sample has no GPS fix
+        self.assertEqual(vehicle.latitude, 31.2)
+
+        # Redelivered after a commit: skipped by the database
+        outcome = self._process(message('gw-v1', report(now - 5, soc=70.0)))
+        self.assertEqual((outcome.stored, outcome.duplicates), (0, 1))
+        # An older sample from a gateway's spool does not rewind the state
+        self._process(message('gw-v1', report(now - 3600, soc=99.0)))
+        self.assertEqual(type(vehicle)(vehicle.id).soc, 70.0)
+        self.assertEqual(Telemetry.search([], count=True), 3)
+
+    @with_transaction()
+    def test_fuzzed_messages_never_fail_a_batch(self):
+        "Whatever arrives is stored or rejected, and rejects are counted"
+        Reject = Pool().get('iot.telemetry.reject')
+        self._setup()
+
+        @settings(max_examples=150, deadline=None)
+        @given(st.lists(st.tuples(
+                    st.sampled_from(['gw-v1', 'gw-x', 'a/b', '+']),
+                    st.sampled_from(['telemetry', 'ack', 'command']),
+                    st.binary(max_size=80) | st.dictionaries(
+                        st.sampled_from(['ts', 'v', 'i', 'soc', 'lat', 'fc',
+                                'id', 'ok']),
+                        st.floats() | st.integers() | st.text(max_size=5),
+                        ).map(lambda d: json.dumps(d).encode())),
+                max_size=8))
+        def check(items):
+            before = Reject.search([], count=True)
+            outcome = self._process(*[message(g, p, k) for g, k, p in items])
+            handled = (outcome.stored + outcome.duplicates + outcome.answers
+                + sum(outcome.rejects.values()))
+            self.assertLessEqual(handled, len(items))
+            self.assertEqual(Reject.search([], count=True) - before,
+                sum(outcome.rejects.values()))
+        check()
+
+    @with_transaction()
+    def test_alarms(self):
+        "Open once, update while active, close when cleared; warn people"
+        pool = Pool()
+        Alarm = pool.get('iot.alarm')
+        Notification = pool.get('res.notification')
+        Vehicle = pool.get('device.vehicle')
+        company, agent, staff, operator, vehicle = self._setup()
+        now = time.time()
+        with set_company(company):
+            self._process(message('gw-v1', report(now - 30, soc=10.0)))
+            self._process(message('gw-v1', report(now - 20, soc=8.0,
+                        fc=4097)))
+            alarms = {a.kind: a for a in Alarm.search([])}
+            self.assertEqual(set(alarms), {'low_soc', 'controller_fault'})
+            low = alarms['low_soc']
+            self.assertEqual((low.state, low.occurrences, low.value),
+                ('open', 2, 8.0))
+            self.assertIn('OVERCURRENT', alarms['controller_fault'].detail)
+            self.assertEqual(Vehicle(vehicle.id).alarm_count, 2)
+            warned = Notification.search([('kind', '=', 'warning')])
+            self.assertLessEqual({staff, operator}, {n.user for n in warned})
+
+            # Inside the hysteresis band: still open; above it: closed
+            self._process(message('gw-v1', report(now - 10, soc=17.0)))
+            self.assertEqual(Alarm(low.id).state, 'open')
+            self._process(message('gw-v1', report(now, soc=21.0,
+                        lat=40.0, lon=116.0)))
+            self.assertEqual(Alarm(low.id).state, 'closed')
+            self.assertEqual(Alarm(alarms['controller_fault'].id).state,
+                'open')  # no motor frame in the sample: no opinion
+            geofence, = Alarm.search([('kind', '=', 'geofence')])
+            self.assertEqual(geofence.state, 'open')
+            self.assertGreater(geofence.value, 1000)
+
+            Alarm.acknowledge([geofence])
+            self.assertEqual(geofence.state, 'acknowledged')
+            Alarm.close([geofence])
+            self.assertEqual(Vehicle(vehicle.id).alarm_count, 1)
+
+    @with_transaction()
+    def test_no_data_alarm(self):
+        "A silent vehicle raises an alarm that its next sample closes"
+        pool = Pool()
+        Alarm = pool.get('iot.alarm')
+        company, _, _, _, vehicle = self._setup()
+        self._process(message('gw-v1', report(time.time() - 3600)))
+        with set_company(company):
+            Alarm.check_silence()
+            alarm, = Alarm.search([('kind', '=', 'no_data')])
+            self.assertEqual(alarm.state, 'open')
+            self._process(message('gw-v1', report(time.time())))
+            self.assertEqual(alarm.state, 'closed')
+
+    @with_transaction()
+    def test_command_answers(self):
+        "Only the vehicle's own gateway answers its command"
+        pool = Pool()
+        Command = pool.get('iot.command')
+        Vehicle = pool.get('device.vehicle')
+        company, agent, _, _, vehicle = self._setup()
+        with set_company(company):
+            other, = Vehicle.create([{'serial': 'V9', 'company': company.id,
+                        'gateway_id': 'gw-v9'}])
+            command, = Command.create([{'vehicle': vehicle.id,
+                        'kind': 'diagnostics'}])
+        self.assertEqual(command.agent, agent)
+        Command.write([command], {'state': 'sent',
+                'sent_at': dt.datetime.now()})
+        ack = json.dumps({'id': command.id, 'ok': True, 'detail': 'done',
+                'result': {'fault': 'NONE'}}).encode()
+        self._process(message('gw-v9', ack, 'ack'))
+        self.assertEqual(command.state, 'sent')
+        outcome = self._process(message('gw-v1', ack, 'ack'))
+        self.assertEqual(outcome.answers, 1)
+        self.assertEqual(command.state, 'acknowledged')
+        self.assertEqual(json.loads(command.result), {'fault': 'NONE'})
+
+        with set_company(company):
+            late, = Command.create([{'vehicle': vehicle.id, 'kind': 'lock'}])
+        Command.write([late], {'state': 'sent',
+                'sent_at': dt.datetime.now() - dt.timedelta(hours=1)})
+        Command.time_out()
+        self.assertEqual(late.state, 'timed_out')
+
+    @with_transaction()
+    def test_send_without_broker(self):
+        "No broker, no embedded hub: the command stays a draft"
+        pool = Pool()
+        Command = pool.get('iot.command')
+        company, _, _, _, vehicle = self._setup()
+        with set_company(company):
+            command, = Command.create([{'vehicle': vehicle.id,
+                        'kind': 'unlock'}])
+        with self.assertRaises(Exception) as caught:
+            Command.send([command])
+        self.assertIn('not sent', str(caught.exception))
+
+    @with_transaction()
+    def test_chart(self):
+        "The chart averages a vehicle's samples per minute"
+        pool = Pool()
+        Chart = pool.get('iot.telemetry.chart')
+        _, _, _, _, vehicle = self._setup()
+        start = time.time() // 60 * 60 - 120
+        self._process(*[message('gw-v1', report(start + s, soc=40.0 + s / 2))
+                for s in (1, 2, 61)])
+        with Transaction().set_context(vehicle=vehicle.id,
+                from_=dt.datetime.utcfromtimestamp(start - 60),
+                to=dt.datetime.utcfromtimestamp(start + 300)):
+            points = Chart.search([])
+            self.assertEqual([(p.samples, p.soc) for p in points],
+                [(2, 40.75), (1, 70.5)])
+
+
+del ModuleTestCase
