@@ -146,8 +146,7 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         "answers: [(vehicle id, ack payload dict)] from the gateways"
         by_id = {}
         for vehicle_id, ack in answers:
-            if isinstance(ack.get('id'), int):
-                by_id[ack['id']] = (vehicle_id, ack)
+            by_id[ack['id']] = (vehicle_id, ack)
         # A draft may be one whose send has not committed yet: writing it
         # waits for (or conflicts with) that commit, then sees it sent
         commands = cls.search([

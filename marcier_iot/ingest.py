@@ -125,6 +125,10 @@ def parse_ack(payload):
         ack = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         ack = None
-    if not isinstance(ack, dict) or not isinstance(ack.get('id'), int):
-        raise Reject('malformed', 'an ack needs an integer id')
+    if (not isinstance(ack, dict)
+            or not isinstance(ack.get('id'), int)
+            or isinstance(ack['id'], bool)
+            # Command ids are database ids: 32-bit positive integers
+            or not 0 < ack['id'] < 2 ** 31):
+        raise Reject('malformed', 'an ack needs a command id')
     return ack
