@@ -236,6 +236,8 @@ def test_alarm_list_and_vehicle_pages(iot, platform, output):
         page = chromium.new_page(viewport={'width': 1280, 'height': 860})
         sao_login(page, platform, 'operator')
         sao_open_menu(page, "Marcier", "Devices", "Vehicles")
+        # MCA0001 is rented in the demo: not on the first (Available) tab
+        page.locator('a[role=tab]', has_text="All").first.click()
         page.locator('.treeview tr', has_text="MCA0001").first.dblclick()
         page.locator('a[role=tab]', has_text="Alarms").first.click()
         page.wait_for_timeout(500)
