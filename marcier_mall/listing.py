@@ -15,6 +15,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from marcier_base.model import AgentOwnedMixin
 
+from . import storefront
 from .exceptions import (
     ListingAccessError, ListingError, ListingStateError, TransitionError)
 
@@ -70,7 +71,9 @@ def strict_transition(state):
     return decorator
 
 
-class Listing(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
+class Listing(
+        storefront.ShownMixin, AgentOwnedMixin, Workflow, ModelSQL,
+        ModelView):
     "Listing: an agent's rental offer of a catalogue product"
     __name__ = 'mall.listing'
     _editable = ~Eval('state').in_(EDITABLE)
@@ -379,7 +382,7 @@ class Listing(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         return {'res_id': [l.id for l in listings[:1]]}
 
 
-class ListingCity(ModelSQL):
+class ListingCity(storefront.ShownMixin, ModelSQL):
     __name__ = 'mall.listing-marcier.city'
     listing = fields.Many2One(
         'mall.listing', "Listing", required=True, ondelete='CASCADE')
@@ -400,7 +403,8 @@ class ListingCity(ModelSQL):
         Pool().get('mall.listing').check_editable({l.listing for l in lines})
 
 
-class ListingPrice(sequence_ordered(), ModelSQL, ModelView):
+class ListingPrice(
+        storefront.ShownMixin, sequence_ordered(), ModelSQL, ModelView):
     "Rental price of a listing in a city or region"
     __name__ = 'mall.listing.price'
     listing = fields.Many2One(

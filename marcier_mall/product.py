@@ -9,10 +9,11 @@ from trytond.model import (
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 
+from . import storefront
 from .exceptions import CategoryError, ProductError
 
 
-class Category(metaclass=PoolMeta):
+class Category(storefront.ShownMixin, metaclass=PoolMeta):
     __name__ = 'product.category'
 
     @classmethod
@@ -55,7 +56,8 @@ class Category(metaclass=PoolMeta):
                         product=products[0].rec_name))
 
 
-class ProductModel(DeactivableMixin, ModelSQL, ModelView):
+class ProductModel(
+        storefront.ShownMixin, DeactivableMixin, ModelSQL, ModelView):
     "Product model (型号) of the maker's vehicles"
     __name__ = 'mall.product.model'
     name = fields.Char("Name", required=True, translate=True)
@@ -88,7 +90,7 @@ class ProductModel(DeactivableMixin, ModelSQL, ModelView):
             ]
 
 
-class Template(metaclass=PoolMeta):
+class Template(storefront.ShownMixin, metaclass=PoolMeta):
     __name__ = 'product.template'
     mall = fields.Boolean(
         "Mall Product", help="Shown in the mall catalogue: agents list it.")
@@ -138,7 +140,8 @@ class Template(metaclass=PoolMeta):
                         product=template.rec_name))
 
 
-class Parameter(sequence_ordered(), ModelSQL, ModelView):
+class Parameter(
+        storefront.ShownMixin, sequence_ordered(), ModelSQL, ModelView):
     "Technical parameter of a mall product"
     __name__ = 'mall.product.parameter'
     template = fields.Many2One(
@@ -151,3 +154,7 @@ class Parameter(sequence_ordered(), ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls.__access__.add('template')
+
+
+class Image(storefront.ShownMixin, metaclass=PoolMeta):
+    __name__ = 'product.image'

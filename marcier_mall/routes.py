@@ -4,10 +4,8 @@
 stylesheet (SPEC B1-B3).  Phone browsers and WeChat get the same pages in
 the mobile layout."""
 import datetime as dt
-import hashlib
 import re
 from http import HTTPStatus
-from pathlib import Path
 
 from werkzeug.utils import redirect, send_from_directory
 
@@ -19,13 +17,10 @@ from trytond.transaction import Transaction
 from . import storefront
 from .inquiry import PERIOD_MAX, QUANTITY_MAX, normalise_mobile
 from .web import (
-    CSRF_FIELD, abort, check_csrf, check_throttle, count_attempt, csrf_field,
-    html_response, layout, page, render, render_html)
+    CSRF_FIELD, STATIC, STYLE_VERSION, abort, check_csrf, check_throttle,
+    count_attempt, csrf_field, html_response, layout, page, render,
+    render_html)
 
-STATIC = Path(__file__).parent / 'static'
-STYLESHEET = 'mall.css'
-STYLE_VERSION = hashlib.sha256(
-    (STATIC / STYLESHEET).read_bytes()).hexdigest()[:12]
 SIZES = {storefront.THUMB, storefront.PICTURE, storefront.MINI}
 YEAR = 365 * 24 * 60 * 60
 MARKUP = re.compile(r'[<>]')
@@ -41,7 +36,6 @@ def _int(value, default=None, low=1, high=2 ** 31 - 1):
 
 def _common(request):
     return {
-        'stylesheet': f'/mall/static/{STYLESHEET}?v={STYLE_VERSION}',
         'categories': storefront.categories(),
         'cities': storefront.cities(),
         }
@@ -189,3 +183,9 @@ def static(request, name):
     response = send_from_directory(STATIC, name, request.environ,
         max_age=YEAR if request.args.get('v') == STYLE_VERSION else 3600)
     return response.make_conditional(request)
+
+
+@page('/mall/<path:rest>', methods=['GET', 'POST'])
+def not_found(request, rest):
+    "Our not-found page for the rest of /mall (not trytond's bare answer)"
+    abort(HTTPStatus.NOT_FOUND)

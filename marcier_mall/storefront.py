@@ -16,8 +16,14 @@ THUMB, PICTURE, MINI = 400, 960, 160
 pages = Cache('marcier_mall.storefront', context=False, duration=300)
 
 
-def clear():
-    pages.clear()
+class ShownMixin:
+    "What the mall shows: its cached pages are cleared when it changes"
+    __slots__ = ()
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        pages.clear()
 
 
 def public_domain():

@@ -66,6 +66,11 @@ ERRORS = {
     }
 
 _folders = [Path(__file__).parent / 'templates']
+STATIC = Path(__file__).parent / 'static'
+# The one stylesheet, its URL versioned by its content for long caching
+STYLESHEET = 'mall.css'
+STYLE_VERSION = hashlib.sha256(
+    (STATIC / STYLESHEET).read_bytes()).hexdigest()[:12]
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_folders),
     autoescape=True,  # every template: they all are HTML
@@ -90,6 +95,8 @@ def with_query(path, params, **changes):
 
 environment.filters['money'] = money
 environment.globals['with_query'] = with_query
+environment.globals['stylesheet'] = (
+    f'/mall/static/{STYLESHEET}?v={STYLE_VERSION}')
 
 
 def add_template_folder(folder):
