@@ -243,6 +243,10 @@ class Listing(
     def check_modification(cls, mode, listings, values=None, external=False):
         super().check_modification(
             mode, listings, values=values, external=external)
+        if external:
+            # Another agent's listings: the record rules refuse them next,
+            # without telling what they are
+            listings = cls.accessible(listings)
         if mode == 'write' and OFFER_FIELDS & values.keys():
             cls.check_editable(listings)
         elif mode == 'delete':
@@ -252,6 +256,14 @@ class Listing(
                             'marcier_mall.msg_listing_delete',
                             listing=listing.rec_name,
                             state=listing.state_string))
+
+    @classmethod
+    def accessible(cls, listings):
+        "The listings the user may read under the record rules"
+        with Transaction().set_context(_check_access=True):
+            ids = {l.id for l in cls.search(
+                        [('id', 'in', [l.id for l in listings])])}
+        return [l for l in listings if l.id in ids]
 
     @classmethod
     def check_editable(cls, listings):
@@ -400,7 +412,11 @@ class ListingCity(storefront.ShownMixin, ModelSQL):
     def check_modification(cls, mode, lines, values=None, external=False):
         super().check_modification(
             mode, lines, values=values, external=external)
-        Pool().get('mall.listing').check_editable({l.listing for l in lines})
+        Listing = Pool().get('mall.listing')
+        listings = {l.listing for l in lines}
+        if external:
+            listings = Listing.accessible(listings)
+        Listing.check_editable(listings)
 
 
 class ListingPrice(
@@ -445,7 +461,11 @@ class ListingPrice(
     def check_modification(cls, mode, prices, values=None, external=False):
         super().check_modification(
             mode, prices, values=values, external=external)
-        Pool().get('mall.listing').check_editable({p.listing for p in prices})
+        Listing = Pool().get('mall.listing')
+        listings = {p.listing for p in prices}
+        if external:
+            listings = Listing.accessible(listings)
+        Listing.check_editable(listings)
 
 
 class ListingLog(ModelSQL, ModelView):
@@ -453,8 +473,9 @@ class ListingLog(ModelSQL, ModelView):
     __name__ = 'mall.listing.log'
     listing = fields.Many2One(
         'mall.listing', "Listing", required=True, ondelete='CASCADE')
-    from_state = fields.Selection(STATES, "From", readonly=True)
-    to_state = fields.Selection(STATES, "To", readonly=True)
+    from_state = fields.Selection(
+        STATES, "From", readonly=True, required=True)
+    to_state = fields.Selection(STATES, "To", readonly=True, required=True)
     user = fields.Many2One('res.user', "User", readonly=True)
     reason = fields.Text("Reason", readonly=True)
     date = fields.Function(fields.Timestamp("Date"), 'get_date')
@@ -467,6 +488,15 @@ class ListingLog(ModelSQL, ModelView):
 
     def get_date(self, name):
         return self.create_date
+
+    @classmethod
+    def check_modification(cls, mode, logs, values=None, external=False):
+        super().check_modification(
+            mode, logs, values=values, external=external)
+        if external:
+            # Its access comes from the listing's: only the workflow writes
+            raise ListingAccessError(gettext(
+                    'marcier_mall.msg_listing_log_readonly'))
 
 
 class RejectStart(ModelView):

@@ -42,7 +42,7 @@ class Category(storefront.ShownMixin, metaclass=PoolMeta):
     def check_unused(cls, categories):
         Template = Pool().get('product.template')
         for category in categories:
-            if category.childs:
+            if set(category.childs) - set(categories):
                 raise CategoryError(gettext(
                         'marcier_mall.msg_category_delete_children',
                         category=category.rec_name))
