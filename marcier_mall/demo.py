@@ -154,7 +154,8 @@ def _catalogue():
     products = {}
     for (code, name, category, kind, colour, load, lift, features,
             parameters) in PRODUCTS:
-        model = ensure(Model, [('code', '=', code)], {'name': name})
+        model = ensure(Model, [('code', '=', code)], {
+                'name': name.removeprefix(code).split(',')[0].strip()})
         product = ensure(Template, [('code', '=', code)], {
                 'name': name, 'mall': True, 'default_uom': unit,
                 'type': 'assets',

@@ -120,7 +120,7 @@ class Listing(
     reject_reason = fields.Text(
         "Reject Reason", readonly=True,
         states={'invisible': ~Eval('reject_reason')})
-    listed_at = fields.Timestamp("Listed At", readonly=True)
+    listed_at = fields.DateTime("Listed At", readonly=True)
     logs = fields.One2Many(
         'mall.listing.log', 'listing', "History", readonly=True)
 
@@ -345,7 +345,8 @@ class Listing(
     def approve(cls, listings):
         cls._check_operator()
         cls._log(listings, 'listed')
-        cls.write(listings, {'listed_at': dt.datetime.now()})
+        cls.write(listings, {
+                'listed_at': dt.datetime.now().replace(microsecond=0)})
         for listing in listings:
             listing.agent.notify('reminder',
                 gettext('marcier_mall.msg_listing_published_title',
@@ -478,7 +479,7 @@ class ListingLog(ModelSQL, ModelView):
     to_state = fields.Selection(STATES, "To", readonly=True, required=True)
     user = fields.Many2One('res.user', "User", readonly=True)
     reason = fields.Text("Reason", readonly=True)
-    date = fields.Function(fields.Timestamp("Date"), 'get_date')
+    date = fields.Function(fields.DateTime("Date"), 'get_date')
 
     @classmethod
     def __setup__(cls):
@@ -487,7 +488,7 @@ class ListingLog(ModelSQL, ModelView):
         cls._order = [('id', 'DESC')]
 
     def get_date(self, name):
-        return self.create_date
+        return self.create_date.replace(microsecond=0)
 
     @classmethod
     def check_modification(cls, mode, logs, values=None, external=False):
