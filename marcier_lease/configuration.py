@@ -3,7 +3,7 @@
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval, Id
+from trytond.pyson import Id
 
 from .exceptions import ConfigurationError
 
@@ -29,14 +29,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
             ('type.revenue', '=', True),
             ('closed', '!=', True),
             ],
-        help="The account the rent of the bills goes to.")
-    deposit_account = fields.Many2One(
-        'account.account', "Deposit Account",
-        domain=[
-            ('type.statement', '=', 'balance'),
-            ('closed', '!=', True),
-            ],
-        help="The account deposits are held on (a liability).")
+        help="The account of the bills' lines, rent and deposits.")
     payment_method = fields.Many2One(
         'account.invoice.payment.method', "Payment Method",
         help="How the customers' payments are booked against the bills.")

@@ -12,7 +12,7 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
-from trytond.pyson import Bool, Eval, If
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
@@ -83,18 +83,10 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             },
         help="Where the vehicles work: it narrows their geofence.")
     start_date = fields.Date("Start Date", required=True,
-        domain=[
-            If(Bool(Eval('end_date')),
-                ('start_date', '<=', Eval('end_date')), ()),
-            ],
         states={
             'readonly': ~_editable,
             })
     end_date = fields.Date("End Date", required=True,
-        domain=[
-            If(Bool(Eval('start_date')),
-                ('end_date', '>=', Eval('start_date')), ()),
-            ],
         states={
             'readonly': ~_editable,
             })
@@ -270,7 +262,16 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         if mode == 'create' and not values.get('number'):
             values['number'] = Configuration.get_sequence(
                 'contract_sequence').get()
+        if mode == 'create':
+            cls.set_company_currency(values)
         return values
+
+    @classmethod
+    def set_company_currency(cls, values):
+        "Default the currency of new values to their company's"
+        Company = Pool().get('company.company')
+        if not values.get('currency') and values.get('company'):
+            values['currency'] = Company(values['company']).currency.id
 
     @classmethod
     def copy(cls, contracts, default=None):

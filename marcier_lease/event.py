@@ -41,11 +41,6 @@ class Event(metaclass=PoolMeta):
             contract = event.contract
             if not contract:
                 continue
-            if event.vehicle not in contract.vehicles:
-                raise ContractError(gettext(
-                        'marcier_lease.msg_event_vehicle_contract',
-                        vehicle=event.vehicle.rec_name,
-                        contract=contract.rec_name))
             if contract.state in {'not_started', 'cancelled'} and (
                     event.type != 'entry' or contract.state == 'cancelled'):
                 raise ContractError(gettext(

@@ -13,7 +13,7 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from marcier_base.model import AgentOwnedMixin
@@ -256,14 +256,16 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         Invoice = pool.get('account.invoice')
         InvoiceLine = pool.get('account.invoice.line')
         Configuration = pool.get('lease.configuration')
-        account = None
-        if self.kind == 'deposit':
-            account = Configuration(1).deposit_account
-        account = account or Configuration.get_accounting('revenue_account')
+        Date = pool.get('ir.date')
+        # Customer invoice lines take only revenue accounts in Tryton:
+        # deposits too, told apart by their description
+        account = Configuration.get_accounting('revenue_account')
+        # Issued the day the daily run bills it: invoice dates follow
+        # their sequence even when a contract is entered late
         invoice = Invoice(
             company=self.company, type='out', party=self.customer,
-            invoice_date=self.due_date, currency=self.currency,
-            reference=self.contract.number, origin=None)
+            invoice_date=Date.today(), currency=self.currency,
+            reference=self.contract.number)
         invoice.set_journal()
         invoice.on_change_party()
         invoice.lines = [InvoiceLine(
@@ -303,14 +305,15 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                     unpaid=lang.currency(self.unpaid_amount, self.currency)))
         method = Configuration.get_accounting('payment_method')
         with without_check_access():
+            # As account_invoice's Pay wizard: the lines that the amount
+            # settles, reconciled when it pays off the bill
             invoice = self.invoice
+            reconcile, remainder = invoice.get_reconcile_lines_for_amount(
+                amount, self.currency)
             lines = invoice.pay_invoice(
                 amount, method, date, description or self.bill_number)
-            if amount == self.unpaid_amount:
-                reconcile, remainder = invoice.get_reconcile_lines_for_amount(
-                    amount, self.currency)
-                if remainder == 0:
-                    MoveLine.reconcile(reconcile + lines)
+            if not remainder:
+                MoveLine.reconcile(reconcile + lines)
             payment, = Payment.create([{
                         'installment': self.id,
                         'date': date,

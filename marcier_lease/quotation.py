@@ -41,18 +41,10 @@ class Quotation(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             'readonly': ~_draft,
             })
     start_date = fields.Date("Start Date", required=True,
-        domain=[
-            If(Bool(Eval('end_date')),
-                ('start_date', '<=', Eval('end_date')), ()),
-            ],
         states={
             'readonly': ~_draft,
             })
     end_date = fields.Date("End Date", required=True,
-        domain=[
-            If(Bool(Eval('start_date')),
-                ('end_date', '>=', Eval('start_date')), ()),
-            ],
         states={
             'readonly': ~_draft,
             })
@@ -169,6 +161,8 @@ class Quotation(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         if mode == 'create' and not values.get('number'):
             values['number'] = Configuration.get_sequence(
                 'quotation_sequence').get()
+        if mode == 'create':
+            Pool().get('lease.contract').set_company_currency(values)
         return values
 
     @classmethod
