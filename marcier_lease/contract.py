@@ -500,13 +500,14 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         return renewals
 
     @classmethod
-    def process(cls):
+    def process(cls, date=None):
         """Daily: contracts start on their start date and complete after
-        their end date, expiry warnings, bills of the due plan lines"""
+        their end date, expiry warnings, bills of the due plan lines;
+        as of date (the demo replays past days), today by default"""
         pool = Pool()
         Date = pool.get('ir.date')
         Installment = pool.get('lease.installment')
-        today = Date.today()
+        today = date or Date.today()
         company = Transaction().context.get('company')
         where = [('company', '=', company)] if company else []
         cls.complete(cls.search(where + [
@@ -527,7 +528,7 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                     ('state', '=', 'planned'),
                     ('due_date', '<=', today),
                     ('contract.state', '=', 'in_progress'),
-                    ]))
+                    ]), date=today)
 
     @classmethod
     def warn_expiry(cls, contracts):

@@ -219,16 +219,23 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                         installment=installment.rec_name))
 
     @classmethod
-    def bill(cls, installments):
-        """Make and post a customer invoice for each planned line and tell
-        the agent's staff (to-do "customer bill")"""
+    def bill(cls, installments, date=None):
+        """Make and post a customer invoice dated date (today) for each
+        planned line and tell the agent's staff (to-do "customer bill")"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        Address = pool.get('party.address')
+        date = date or pool.get('ir.date').today()
         installments = [i for i in installments if i.state == 'planned']
         if not installments:
             return []
         with without_check_access():
-            invoices = [i._get_invoice() for i in installments]
+            # A bill goes to an address: the customer's first, else a blank
+            # one (customers made without the party form have none)
+            Address.create([{'party': p.id} for p in {
+                        i.customer for i in installments
+                        if not i.customer.address_get(type='invoice')}])
+            invoices = [i._get_invoice(date) for i in installments]
             Invoice.save(invoices)
             Invoice.post(invoices)
         for installment, invoice in zip(installments, invoices):
@@ -251,12 +258,11 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                 record=installment)
         return invoices
 
-    def _get_invoice(self):
+    def _get_invoice(self, date):
         pool = Pool()
         Invoice = pool.get('account.invoice')
         InvoiceLine = pool.get('account.invoice.line')
         Configuration = pool.get('lease.configuration')
-        Date = pool.get('ir.date')
         # Customer invoice lines take only revenue accounts in Tryton:
         # deposits too, told apart by their description
         account = Configuration.get_accounting('revenue_account')
@@ -264,7 +270,7 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         # their sequence even when a contract is entered late
         invoice = Invoice(
             company=self.company, type='out', party=self.customer,
-            invoice_date=Date.today(), currency=self.currency,
+            invoice_date=date, currency=self.currency,
             reference=self.contract.number)
         invoice.set_journal()
         invoice.on_change_party()

@@ -132,8 +132,8 @@ class MoneyReport(ModelSQL):
             for row in rows:
                 for name in cls._money:
                     value = row.get(name)
-                    if isinstance(value, float):
-                        value = Decimal(repr(value))
+                    if value is not None:
+                        value = Decimal(str(value))
                         row[name] = (currency.round(value)
                             if currency else value)
         return rows
