@@ -113,14 +113,18 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         t = cls.__table__()
         billed = t.state == 'billed'
         cls._sql_indexes.update({
-                # Receivable of a period, all agents or one
+                # Receivable and overdue of a period, all agents or one:
+                # index-only scans
                 Index(t, (t.due_date, Index.Range()),
-                    include=[t.agent, t.amount]),
+                    include=[t.company, t.agent, t.amount, t.state,
+                        t.unpaid_amount]),
                 Index(t, (t.agent, Index.Equality()),
-                    (t.due_date, Index.Range()), include=[t.amount]),
-                # Overdue: billed and not fully paid
+                    (t.due_date, Index.Range()),
+                    include=[t.company, t.amount, t.state, t.unpaid_amount]),
+                # Overdue as of today: billed and not fully paid
                 Index(t, (t.due_date, Index.Range()),
-                    include=[t.agent, t.customer, t.unpaid_amount],
+                    include=[t.company, t.agent, t.customer, t.currency,
+                        t.unpaid_amount],
                     where=billed),
                 Index(t, (t.customer, Index.Equality()),
                     (t.due_date, Index.Range()), where=billed),
@@ -372,9 +376,9 @@ class Payment(AgentOwnedMixin, ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.date, Index.Range()),
-                    include=[t.agent, t.amount]),
+                    include=[t.company, t.agent, t.amount]),
                 Index(t, (t.agent, Index.Equality()),
-                    (t.date, Index.Range()), include=[t.amount]),
+                    (t.date, Index.Range()), include=[t.company, t.amount]),
                 Index(t, (t.installment, Index.Equality())),
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
