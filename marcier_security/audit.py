@@ -105,6 +105,8 @@ class AuditMixin:
 class Audit(ModelSQL, ModelView):
     "Audit Trail"
     __name__ = 'marcier.audit'
+    company = fields.Many2One('company.company', "Company", readonly=True,
+        help="The company of the record; empty for users and groups.")
     user = fields.Many2One('res.user', "User", readonly=True,
         help="Who made the change; root for the platform's own processes.")
     event = fields.Selection([
@@ -135,6 +137,11 @@ class Audit(ModelSQL, ModelView):
         "Store one line per field whose value differs between old and new"
         Model = Pool().get(model)
         user = Transaction().user
+        companies = {}
+        if 'company' in Model._fields:
+            with without_check_access():
+                companies = {r.id: r.company.id if r.company else None
+                    for r in Model.browse(list(old.keys() | new.keys()))}
         lines = []
         for record_id in sorted(old.keys() | new.keys()):
             before, after = old.get(record_id, {}), new.get(record_id, {})
@@ -145,6 +152,7 @@ class Audit(ModelSQL, ModelView):
                         is None:
                     continue
                 lines.append({
+                        'company': companies.get(record_id),
                         'user': user,
                         'event': event,
                         'resource': (f'{model},{record_id}'

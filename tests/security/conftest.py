@@ -1,0 +1,45 @@
+"""The security tests run against a server of their own: the matrix and
+the attacks change and delete records, and lock logins out."""
+import json
+import subprocess
+
+import pytest
+
+from ..conftest import MARCIER, ROOT, running_platform
+from .facts import OTHER_LOGIN
+from .matrix import Anonymous, forged
+
+FACTS = [MARCIER[0], '-m', 'tests.security.facts']
+
+
+@pytest.fixture(scope='session')
+def secured(tmp_path_factory, output):
+    "A running demo server with a second tenant, and its models' facts"
+    facts = {}
+
+    def prepare(uri):
+        answer = subprocess.run([*FACTS, '--db', uri], check=True,
+            cwd=ROOT, timeout=300, capture_output=True, text=True)
+        facts.update(json.loads(answer.stdout))
+
+    with running_platform(tmp_path_factory.mktemp('secured'),
+            output / 'security-server.log', prepare=prepare) as platform:
+        platform.facts = facts['models']
+        platform.agents = facts['agents']
+        yield platform
+
+
+@pytest.fixture(scope='session')
+def roles(secured):
+    "A caller per role of the matrix"
+    # A customer has no back-office account: what they can try is a
+    # session made up from what they know (their mobile number)
+    return {
+        'anonymous': Anonymous(secured.url, secured.database),
+        'customer': Anonymous(secured.url, secured.database,
+            forged('13800000001')),
+        'agent_a': secured.client('agent_a'),
+        'agent_b': secured.client('agent_b'),
+        'operator': secured.client('operator'),
+        'other_company': secured.client(OTHER_LOGIN),
+        }
