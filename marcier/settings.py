@@ -83,6 +83,10 @@ def configure(database, listen=None):
     config.set('marcier', 'leaflet_root', str(LEAFLET_ROOT))
     if listen:
         config.set('web', 'listen', listen)
+    forbidden = CONFIG_DIR / 'forbidden-passwords.txt'
+    if forbidden.exists() and not config.get(
+            'password', 'forbidden', default=None):
+        config.set('password', 'forbidden', str(forbidden))
     if not config.get('marcier', 'secret_key', default=None):
         config.set('marcier', 'secret_key', secret_key())
     return config

@@ -17,6 +17,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.res.user import PasswordError
 from trytond.transaction import Transaction, without_check_access
 
 CODE = 'totp_code'  # the login parameter sao asks for
@@ -58,6 +59,17 @@ class User(metaclass=PoolMeta):
                         ])}
         return {u.id: 'totp' if u.id in enrolled
             else 'sms' if cls._sms_available(u) else None for u in users}
+
+    @classmethod
+    def validate_password(cls, password, users):
+        """Tryton 8.0 dropped [password] entropy: the share of distinct
+        characters a password needs, as Tryton checked it before"""
+        super().validate_password(password, users)
+        entropy = config.getfloat('password', 'entropy', default=0)
+        if entropy and password and (
+                len(set(password)) / len(password) < entropy):
+            raise PasswordError(gettext(
+                    'marcier_security.msg_password_entropy'))
 
     @staticmethod
     def _sms_available(user):

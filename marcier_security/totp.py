@@ -18,6 +18,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -228,6 +229,13 @@ class Enrol(Wizard):
         'marcier_security.totp_enrol_codes_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
             ])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # As for a new password: a session left idle cannot change the factor
+        cls.__rpc__['execute'] = RPC(
+            readonly=False, check_access=False, fresh_session=True)
 
     def default_start(self, fields):
         pool = Pool()

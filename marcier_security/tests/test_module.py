@@ -12,6 +12,7 @@ from trytond.modules.company.tests import CompanyTestMixin, create_company
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import create_user
 from trytond.pool import Pool
+from trytond.res.user import PasswordError
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
@@ -40,6 +41,11 @@ class MarcierSecurityTestCase(
         CompanyTestMixin, AgentTestMixin, ModuleTestCase):
     "Test Marcier Security module"
     module = 'marcier_security'
+
+    @property
+    def _skip_company_rule(self):
+        # Its rule also shows the lines without company (users, groups)
+        return super()._skip_company_rule | {('marcier.audit', 'company')}
 
     def _user(self, login='op', required=False):
         pool = Pool()
@@ -197,6 +203,19 @@ class MarcierSecurityTestCase(
         self.assertEqual(
             (line.old_value, line.new_value, line.record_id),
             ('totp', None, user.id))
+
+    @with_transaction()
+    def test_password_entropy(self):
+        "[password] entropy: the share of distinct characters needed"
+        pool = Pool()
+        User = pool.get('res.user')
+        user = self._user()
+        previous = config.get('password', 'entropy', default=None) or '0'
+        config.set('password', 'entropy', '0.6')
+        self.addCleanup(config.set, 'password', 'entropy', previous)
+        with self.assertRaises(PasswordError):
+            User.write([user], {'password': 'aaaabbbbAAAA'})
+        User.write([user], {'password': 'Marcier-Demo-2026'})
 
     @with_transaction()
     def test_audit_old_new_values(self):

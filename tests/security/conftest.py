@@ -15,9 +15,14 @@ FACTS = [MARCIER[0], '-m', 'tests.security.facts']
 @pytest.fixture(scope='session')
 def secured(tmp_path_factory, output):
     "A running demo server with a second tenant, and its models' facts"
-    facts = {}
+    facts, notes = {}, []
 
     def prepare(uri):
+        # A second `setup --demo` keeps the data and prints the notes again
+        again = subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'],
+            check=True, cwd=ROOT, timeout=600, capture_output=True,
+            text=True)
+        notes.append(again.stdout)
         answer = subprocess.run([*FACTS, '--db', uri], check=True,
             cwd=ROOT, timeout=300, capture_output=True, text=True)
         facts.update(json.loads(answer.stdout))
@@ -26,6 +31,7 @@ def secured(tmp_path_factory, output):
             output / 'security-server.log', prepare=prepare) as platform:
         platform.facts = facts['models']
         platform.agents = facts['agents']
+        platform.setup_output = notes[0]
         yield platform
 
 
