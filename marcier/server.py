@@ -43,6 +43,19 @@ def run_crons(database_name, interval=60):
             logger.exception("scheduled tasks failed")
 
 
+def refusals_as_responses(app):
+    """trytond raises some refusals (a request from a foreign Origin) where
+    nothing turns them into answers: werkzeug would answer 500"""
+    from werkzeug.exceptions import HTTPException
+
+    def application(environ, start_response):
+        try:
+            return app(environ, start_response)
+        except HTTPException as refusal:
+            return refusal(environ, start_response)
+    return application
+
+
 def serve(database, host, port, cron=True, on_ready=None):
     from werkzeug.serving import make_server
 
@@ -54,7 +67,8 @@ def serve(database, host, port, cron=True, on_ready=None):
     if cron:
         threading.Thread(
             target=run_crons, args=(database.name,), daemon=True).start()
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(
+        host, port, refusals_as_responses(app), threaded=True)
     if on_ready:
         on_ready()
     server.serve_forever()

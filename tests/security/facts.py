@@ -37,7 +37,7 @@ def seed(pool, password):
         agent = ensure(Agent, [('code', '=', 'X')], {
                 'party': ensure(Party, [('name', '=', "Agent X")]).id,
                 'company': company.id})
-        customer = ensure(Customer, [('agent', '=', agent.id)], {
+        ensure(Customer, [('agent', '=', agent.id)], {
                 'party': ensure(Party, [('name', '=', "Customer X")]).id,
                 'company': company.id})
         ensure(Vehicle, [('serial', '=', 'XTN0001')], {
