@@ -77,11 +77,12 @@ def output():
 
 
 @contextlib.contextmanager
-def running_platform(folder, log_path, prepare=None):
+def running_platform(folder, log_path, prepare=None, env=None):
     """Set up a database with the demo data, call prepare(uri) if given,
-    serve it on a free port until the end of the with block"""
+    serve it on a free port until the end of the with block; env adds to
+    the processes' environment"""
     uri = test_database_uri(folder)
-    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
     env.pop('TRYTOND_DATABASE_URI', None)
     subprocess.run(
         [*MARCIER, 'setup', '--db', uri, '--demo'], check=True, env=env,

@@ -27,8 +27,15 @@ def secured(tmp_path_factory, output):
             cwd=ROOT, timeout=300, capture_output=True, text=True)
         facts.update(json.loads(answer.stdout))
 
+    # The server writes the broker accounts there and signals the broker
+    # of the device tests (tests/security/test_device.py)
+    broker = tmp_path_factory.mktemp('mosquitto')
+    env = {'TRYTOND_IOT__BROKER_DIR': str(broker),
+        'TRYTOND_IOT__BROKER_PID_FILE': str(broker / 'mosquitto.pid')}
     with running_platform(tmp_path_factory.mktemp('secured'),
-            output / 'security-server.log', prepare=prepare) as platform:
+            output / 'security-server.log', prepare=prepare,
+            env=env) as platform:
+        platform.broker_folder = broker
         platform.facts = facts['models']
         platform.agents = facts['agents']
         platform.setup_output = notes[0]
