@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from ..conftest import MARCIER, ROOT, running_platform
+from ..iot import Broker
 from .facts import OTHER_LOGIN
 from .matrix import Anonymous, forged
 
@@ -56,3 +57,26 @@ def roles(secured):
         'operator': secured.client('operator'),
         'other_company': secured.client(OTHER_LOGIN),
         }
+
+
+@pytest.fixture(scope='session')
+def broker(secured):
+    "A private Mosquitto with the accounts and ACL the platform generates"
+    admin = secured.client('admin')
+    broker = Broker(secured.broker_folder, secured.uri)
+    admin.write('iot.configuration', [1], {'broker': broker.platform_uri()})
+    broker.write_files()
+    broker.start()
+    broker.tenant = admin.read(
+        'iot.configuration', [1], ['tenant'])[0]['tenant']
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def secret(operator, gateway):
+    "The broker password of a gateway, as operators read it"
+    record, = operator.search_read(
+        'iot.gateway', [('username', '=', gateway)], ['secret'])
+    return record['secret']

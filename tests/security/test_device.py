@@ -3,32 +3,10 @@ generates: a device reaches only its own topics, with its own password;
 revoking the vehicle's gateway cuts it off."""
 import time
 
-import pytest
-
-from ..iot import PLATFORM_PASSWORD, Broker, Device, wait_until
+from ..iot import PLATFORM_PASSWORD, Device, wait_until
+from .conftest import secret
 
 SETTLE = 1.0  # seconds for a message to cross the local broker
-
-
-@pytest.fixture(scope='module')
-def broker(secured):
-    admin = secured.client('admin')
-    broker = Broker(secured.broker_folder, secured.uri)
-    admin.write('iot.configuration', [1], {'broker': broker.platform_uri()})
-    broker.write_files()
-    broker.start()
-    broker.tenant = admin.read(
-        'iot.configuration', [1], ['tenant'])[0]['tenant']
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
-def secret(operator, gateway):
-    record, = operator.search_read(
-        'iot.gateway', [('username', '=', gateway)], ['secret'])
-    return record['secret']
 
 
 def delivered(device, topic, payload, readers):
