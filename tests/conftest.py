@@ -1,6 +1,7 @@
 """Fixtures of the cross-module tests: a real trytond server set up with
 the demo data, on PostgreSQL when CI=true (or MARCIER_TEST_DB is a
 postgresql:// URI), on SQLite otherwise."""
+import contextlib
 import os
 import socket
 import subprocess
@@ -75,17 +76,21 @@ def output():
     return OUTPUT
 
 
-@pytest.fixture(scope='session')
-def platform(tmp_path_factory, output):
-    folder = tmp_path_factory.mktemp('platform')
+@contextlib.contextmanager
+def running_platform(folder, log_path, prepare=None, env=None):
+    """Set up a database with the demo data, call prepare(uri) if given,
+    serve it on a free port until the end of the with block; env adds to
+    the processes' environment"""
     uri = test_database_uri(folder)
-    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
     env.pop('TRYTOND_DATABASE_URI', None)
     subprocess.run(
         [*MARCIER, 'setup', '--db', uri, '--demo'], check=True, env=env,
         cwd=ROOT, timeout=900)
+    if prepare:
+        prepare(uri)
     port = free_port()
-    log = open(output / 'server.log', 'w')
+    log = open(log_path, 'w')
     process = subprocess.Popen(
         [*MARCIER, 'serve', '--db', uri, '--port', str(port), '--no-cron'],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -102,6 +107,13 @@ def platform(tmp_path_factory, output):
             process.kill()
         log.close()
         drop_database(uri)
+
+
+@pytest.fixture(scope='session')
+def platform(tmp_path_factory, output):
+    with running_platform(tmp_path_factory.mktemp('platform'),
+            output / 'server.log') as platform:
+        yield platform
 
 
 @pytest.fixture(scope='session')
