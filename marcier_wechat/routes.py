@@ -81,9 +81,9 @@ def server(request, database_name, app_id):
         if bool(crypto) != safe:
             # The mode set in WeChat differs from the account's
             abort(HTTPStatus.BAD_REQUEST)
+        data = request.get_data()  # 413 beyond MAX_PUSH
         try:
-            # get_data raises 413 beyond MAX_PUSH
-            values = bot.parse_xml(request.get_data())
+            values = bot.parse_xml(data)
             if safe:
                 values = bot.parse_xml(crypto.decrypt_message(
                         values, args.get('msg_signature', ''),
