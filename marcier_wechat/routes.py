@@ -23,8 +23,10 @@ logger = logging.getLogger(__name__)
 
 MAX_PUSH = 64 * 1024
 MAX_AGE = 5 * 60  # seconds a signed push stays valid
-# Composes the replies, so that a slow one is answered "success" in time
-# and sent later through the customer service API
+MAX_WAIT = 4.8  # WeChat gives up after 5 s
+# Check and answer the pushes, so that a slow answer is "success" in time
+# and the reply goes later through the customer service API.  Forged
+# pushes waiting past MAX_WAIT get "success" too: no content, no harm.
 composers = concurrent.futures.ThreadPoolExecutor(
     max_workers=8, thread_name_prefix='wechat-reply')
 
@@ -41,32 +43,10 @@ def check_request(account, args):
         abort(HTTPStatus.FORBIDDEN)
 
 
-def _compose(database_name, account_id, values):
-    with Transaction().start(database_name, 0, readonly=True) as transaction:
-        account = Pool().get('wechat.account')(account_id)
-        with transaction.set_context(company=account.company.id):
-            return bot.compose(account, bot.build_message(values))
-
-
-def _send_late(database_name, account_id, openid, future):
-    "Send the reply that came too late through the customer service API"
-    try:
-        reply = future.result()
-        if reply is None:
-            return
-        with Transaction().start(database_name, 0) as transaction:
-            account = Pool().get('wechat.account')(account_id)
-            with transaction.set_context(company=account.company.id):
-                bot.send(account, openid, reply)
-    except Exception:
-        logger.exception("late WeChat reply to %s", openid)
-
-
-@app.route('/<database_name>/wechat/<app_id>', methods={'GET', 'POST'})
-@set_max_request_size(MAX_PUSH)
-def server(request, database_name, app_id):
-    pool = activated_pool(database_name)
-    args = request.args
+def _answer(database_name, app_id, args, data, received):
+    """Check, record and answer a push in one transaction, in a composer
+    thread: (openid, reply, passive reply XML or None when too late)"""
+    pool = Pool(database_name)
     with Transaction().start(database_name, 0) as transaction:
         Account = pool.get('wechat.account')
         Push = pool.get('wechat.push')
@@ -74,14 +54,11 @@ def server(request, database_name, app_id):
         if not account:
             abort(HTTPStatus.NOT_FOUND)
         check_request(account, args)
-        if request.method == 'GET':
-            return Response(args.get('echostr', ''), content_type='text/plain')
         crypto = account.crypto()
         safe = args.get('encrypt_type') == 'aes'
         if bool(crypto) != safe:
             # The mode set in WeChat differs from the account's
             abort(HTTPStatus.BAD_REQUEST)
-        data = request.get_data()  # 413 beyond MAX_PUSH
         try:
             values = bot.parse_xml(data)
             if safe:
@@ -97,21 +74,57 @@ def server(request, database_name, app_id):
                 or not values.get('MsgType')):
             abort(HTTPStatus.BAD_REQUEST)
         if not Push.first_time(account, values):
-            return Response('success', content_type='text/plain')
+            return values['FromUserName'], None, None
         message = bot.build_message(values)
         with transaction.set_context(company=account.company.id):
             bot.record_follower(account, message)
-        account_id, timeout = account.id, account.reply_timeout
-    future = composers.submit(_compose, database_name, account_id, values)
+            reply = bot.compose(account, message)
+        if reply is None:
+            return message.source, None, None
+        if time.monotonic() - received > account.reply_timeout:
+            return message.source, reply, None
+        xml = bot.render(reply, message)
+        if safe:
+            xml = crypto.encrypt_message(xml, args.get('nonce', ''))
+        return message.source, reply, xml
+
+
+def _send_late(database_name, app_id, future):
+    "Send the reply that came too late through the customer service API"
     try:
-        reply = future.result(timeout=timeout)
+        openid, reply, xml = future.result()
+        if reply is None or xml is not None:
+            return
+        with Transaction().start(database_name, 0) as transaction:
+            account = Pool().get('wechat.account').by_app_id(app_id)
+            with transaction.set_context(company=account.company.id):
+                bot.send(account, openid, reply)
+    except Exception:
+        logger.exception("late WeChat reply on %s", app_id)
+
+
+@app.route('/<database_name>/wechat/<app_id>', methods={'GET', 'POST'})
+@set_max_request_size(MAX_PUSH)
+def server(request, database_name, app_id):
+    received = time.monotonic()
+    pool = activated_pool(database_name)
+    if request.method == 'GET':
+        with Transaction().start(database_name, 0, readonly=True):
+            account = pool.get('wechat.account').by_app_id(app_id)
+            if not account:
+                abort(HTTPStatus.NOT_FOUND)
+            check_request(account, request.args)
+        return Response(request.args.get('echostr', ''),
+            content_type='text/plain')
+    data = request.get_data()  # 413 beyond MAX_PUSH
+    future = composers.submit(
+        _answer, database_name, app_id, request.args, data, received)
+    future.add_done_callback(
+        lambda f: _send_late(database_name, app_id, f))
+    try:
+        _, _, xml = future.result(timeout=MAX_WAIT)
     except concurrent.futures.TimeoutError:
-        future.add_done_callback(lambda f: _send_late(
-                database_name, account_id, message.source, f))
+        xml = None
+    if xml is None:
         return Response('success', content_type='text/plain')
-    if reply is None:
-        return Response('success', content_type='text/plain')
-    xml = bot.render(reply, message)
-    if safe:
-        xml = crypto.encrypt_message(xml, args.get('nonce', ''))
     return Response(xml, content_type='application/xml')
