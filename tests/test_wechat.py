@@ -1,6 +1,7 @@
 """The WeChat official account against the running trytond: pushes signed
 as WeChat signs them, the fake WeChat API recording the calls, and the H5
 pages as a WeChat user's browser sees them."""
+import hashlib
 import io
 import re
 import time
@@ -10,7 +11,7 @@ from PIL import Image
 
 from .rpc import RPCError
 from .wechat import (
-    AES_KEY, TOKEN, H5User, Pusher, event_xml, page_path, sign, text_xml)
+    AES_KEY, APP_ID, H5User, Pusher, event_xml, page_path, sign, text_xml)
 
 
 @pytest.fixture
@@ -197,6 +198,17 @@ def test_h5_register_and_repair(platform, fake_wechat, operator, agent_a,
     assert 'MCA0001' in vehicles.text
     assert 'MCB0001' not in vehicles.text
     assert owner.get(f'vehicles/{vehicle_a}').status_code == 200
+
+    # Inside WeChat the form carries the JS-SDK config, signed from the
+    # jsapi_ticket for the page's URL
+    form = owner.get(f'repairs/new?vehicle={vehicle_a}')
+    config = dict(re.findall(r'data-(\w+)="([^"]*)"', form.text))
+    signed = '&'.join(sorted([f'jsapi_ticket={fake_wechat.ticket}',
+                f'noncestr={config["nonce"]}',
+                f'timestamp={config["timestamp"]}', f'url={form.url}']))
+    assert config['signature'] == hashlib.sha1(signed.encode()).hexdigest()
+    assert config['appid'] == APP_ID
+    assert fake_wechat.received('/cgi-bin/ticket/getticket')
 
     # A GIF is refused and nothing is written
     response = owner.post('repairs/new', {'vehicle': vehicle_a,

@@ -1,5 +1,6 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import datetime as dt
 import io
 import logging
 
@@ -10,7 +11,6 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import create_agent, create_user
@@ -18,7 +18,9 @@ from marcier_device.tests.test_module import as_user
 
 from .. import images
 from ..bot import build_message, compose, parse_xml
+from ..fake import FakeWeChat
 
+REDIS = 'redis://127.0.0.1:6379/15'
 AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 
 
@@ -258,6 +260,54 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         self.assertEqual(customer.agent, self.agent_b)
         self.assertEqual(customer.source, 'wechat')
         self.assertEqual(WeChatUser(user.id).party, customer.party)
+
+    @with_transaction()
+    def test_access_token_cache(self):
+        "The token is fetched once, kept in the database, renewed early"
+        pool = Pool()
+        Account = pool.get('wechat.account')
+        Store = pool.get('wechat.store')
+        self._setup()
+        with FakeWeChat() as fake:
+            Account.write([self.account], {
+                    'api_url': fake.url, 'open_url': fake.url})
+            self.account.publish_menu([self.account])
+            self.account.publish_menu([self.account])
+            self.assertEqual(fake.tokens_issued, 1)
+            self.assertEqual(len(fake.received('/cgi-bin/menu/create')), 2)
+            entry, = Store.search([('key', 'like', 'wechat:wxapp:%token')])
+            ttl = (entry.expires - dt.datetime.now()).total_seconds()
+            self.assertLess(ttl, 7200 - 250)
+            Store.write([entry], {'expires': dt.datetime.now()})
+            self.account.client().menu.create(self.account.menu())
+            self.assertEqual(fake.tokens_issued, 2)
+
+            Account.write([self.account], {'api_url': fake.url + '/gone'})
+            with self.assertRaises(UserError):
+                self.account.publish_menu([self.account])
+
+    @with_transaction()
+    def test_access_token_redis(self):
+        "With a Redis URL, the token lives in Redis and expires early"
+        import redis
+        pool = Pool()
+        Account = pool.get('wechat.account')
+        self._setup()
+        server = redis.Redis.from_url(REDIS)
+        try:
+            server.ping()
+        except redis.exceptions.ConnectionError:
+            self.skipTest("no Redis at " + REDIS)
+        key = 'wechat:wxapp:wxapp_access_token'
+        server.delete(key)
+        with FakeWeChat() as fake:
+            Account.write([self.account], {'api_url': fake.url,
+                    'redis_url': REDIS})
+            self.account.publish_menu([self.account])
+            self.account.publish_menu([self.account])
+        self.assertEqual(fake.tokens_issued, 1)
+        self.assertTrue(0 < server.ttl(key) <= 7200 - 300)
+        server.delete(key)
 
     def test_photo_clean(self):
         "JPEG and PNG re-encoded without metadata; others refused"
