@@ -145,7 +145,7 @@ def oauth(context):
         return _authorize(context, 'snsapi_userinfo', pending['next'])
     session = web.Session.open(user)
     response = redirect(pending['next'], code=303)
-    session.set_cookie(response, context.base)
+    session.set_cookie(context.request, response, context.base)
     return response
 
 

@@ -102,10 +102,10 @@ class Session:
         Store.set(f'session:{_digest(token)}', user.id, SESSION_TTL)
         return cls(token, user.id)
 
-    def set_cookie(self, response, path):
+    def set_cookie(self, request, response, path):
         response.set_cookie(SESSION_COOKIE, self.token, max_age=SESSION_TTL,
             path=path, httponly=True, samesite='Lax',
-            secure=response.headers.get('X-Forwarded-Proto') == 'https')
+            secure=request.scheme == 'https')
 
 
 def throttle(key, limit, window):
