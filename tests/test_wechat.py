@@ -302,3 +302,44 @@ def test_h5_errors(platform, fake_wechat, wechat_account):
         user.base + 'me', allow_redirects=False)
     assert anonymous.status_code == 302
     assert '/h5/login' in anonymous.headers['Location']
+
+
+def test_h5_leasing(platform, fake_wechat, operator, agent_a,
+        wechat_account):
+    "My contracts and bills with what is overdue; nobody else's"
+    unbound = H5User(platform, fake_wechat, 'o-lease-unbound')
+    unbound.sign_in()
+    assert 'No contract.' in unbound.get('contracts').text
+    assert 'No bill.' in unbound.get('bills').text
+
+    party, = [c['party'] for c in agent_a.search_read('marcier.customer',
+            [('mobile', '=', '13800000001')], ['party'])]
+    contracts = agent_a.search_read('lease.contract', [
+            ('customer', '=', party),
+            ('state', '!=', 'cancelled')], ['number'])
+    bills = agent_a.search_read('lease.installment', [
+            ('customer', '=', party), ('state', 'in', ['billed', 'paid'])],
+        ['bill_number', 'overdue'])
+    assert contracts and bills, "the demo leases to this customer"
+
+    user = H5User(platform, fake_wechat, 'o-lease')
+    user.sign_in()
+    user.bind(operator, '13800000001')
+    page = user.get('contracts')
+    for contract in contracts:
+        assert contract['number'] in page.text
+    contract_id = contracts[0]['id']
+    assert user.get(f'contracts/{contract_id}').status_code == 200
+    page = user.get('bills')
+    assert page.text.count('class="card bill') >= len(bills)
+    overdue = [b for b in bills if b['overdue']]
+    assert f'Overdue ({len(overdue)})' in page.text
+    if overdue:
+        assert 'overdue' in user.get('me').text
+
+    other = H5User(platform, fake_wechat, 'o-lease-other')
+    other.sign_in()
+    other.bind(operator, '13900000002')
+    assert other.get(f'contracts/{contract_id}').status_code == 404
+    assert contracts[0]['number'] not in other.get('contracts').text
+    assert unbound.get(f'contracts/{contract_id}').status_code == 404
