@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 WECHAT_API = 'https://api.weixin.qq.com'
 WECHAT_OPEN = 'https://open.weixin.qq.com'
 TIMEOUT = 10
-# The custom menu: key or H5 page of each entry
+# The custom menu: H5 page of each entry (the mall's own pages for Rent)
 MENU = [
-    ("Rent", 'mall'),
+    ("Rent", '/mall'),
     ("My vehicles", 'vehicles'),
     ("Repair", 'repairs/new'),
     ("Me", 'me'),
@@ -229,11 +229,15 @@ class Account(ModelSQL, ModelView):
             redirect_uri, scope=scope, state=state)
 
     def page_url(self, path):
-        "Absolute URL of the H5 page at path, or None without public URL"
-        if self.public_url:
-            database = Transaction().database.name
-            return (f'{self.public_url.rstrip("/")}/{database}'
-                f'/wechat/{self.app_id}/h5/{path}')
+        """Absolute URL of the H5 page at path (of this server when it
+        starts with /), or None without public URL"""
+        if not self.public_url:
+            return None
+        root = self.public_url.rstrip('/')
+        if path.startswith('/'):
+            return root + path
+        database = Transaction().database.name
+        return f'{root}/{database}/wechat/{self.app_id}/h5/{path}'
 
     def call(self, function, *args, **kwargs):
         "Call the WeChat API function(client, ...), errors as UserError"

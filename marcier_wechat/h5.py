@@ -8,36 +8,109 @@ Every page reads only the signed-in user's records: ids of others answer
 404.  Pages run as user 0 (no access rules), hence the explicit filters.
 """
 import functools
+import hashlib
+import logging
 import secrets
 import time
 import urllib.parse
 from pathlib import Path
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.utils import redirect, send_from_directory
 
+from marcier_mall import web
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.pool import Pool
-from trytond.protocols.wrappers import (
-    HTTPStatus, Response, abort, set_max_request_size)
+from trytond.protocols.wrappers import HTTPStatus, Response
 from trytond.transaction import Transaction
 from trytond.worker import run_task
 from trytond.wsgi import app
 
-from . import images, web
+from . import images
 from .repair import MAX_PHOTOS
 
+logger = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / 'static'
+TEMPLATES = Path(__file__).parent / 'templates'
 OAUTH_TTL = 10 * 60
 MAX_UPLOAD = MAX_PHOTOS * images.MAX_BYTES + 256 * 1024
+SESSION_COOKIE = 'marcier_wechat'
+SESSION_TTL = 7 * 24 * 60 * 60
+# The mall's policy, plus this module's script (and WeChat's JS-SDK)
+CSP = ("default-src 'none'; script-src 'self' https://res.wx.qq.com; "
+    "img-src 'self'; style-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+WECHAT_AGENT = 'MicroMessenger'
+
+web.add_template_folder(TEMPLATES)
+
+
+def activated_pool(database_name):
+    """The pool of a database this server has loaded with marcier_wechat
+    activated; 404 otherwise (an anonymous request never opens databases)"""
+    if database_name not in Pool.database_list():
+        web.abort(HTTPStatus.NOT_FOUND)
+    pool = Pool(database_name)
+    try:
+        pool.get('wechat.account')
+    except KeyError:
+        web.abort(HTTPStatus.NOT_FOUND)
+    return pool
+
+
+def in_wechat(request):
+    return WECHAT_AGENT in request.headers.get('User-Agent', '')
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Session:
+    "The H5 session of a WeChat user, kept in wechat.store"
+
+    def __init__(self, token, user_id):
+        self.token = token
+        self.user_id = user_id
+
+    @classmethod
+    def load(cls, request):
+        Store = Pool().get('wechat.store')
+        token = request.cookies.get(SESSION_COOKIE, '')
+        if token:
+            user_id = Store.get(f'session:{_digest(token)}')
+            if user_id:
+                return cls(token, user_id)
+
+    @classmethod
+    def open(cls, user):
+        Store = Pool().get('wechat.store')
+        token = secrets.token_urlsafe(32)
+        Store.set(f'session:{_digest(token)}', user.id, SESSION_TTL)
+        return cls(token, user.id)
+
+    def set_cookie(self, request, response, path):
+        response.set_cookie(SESSION_COOKIE, self.token, max_age=SESSION_TTL,
+            path=path, httponly=True, samesite='Lax',
+            secure=request.scheme == 'https')
+
+
+def throttle(action, client, limit, window):
+    "Count an attempt of client at action; 429 past limit in window seconds"
+    Attempt = Pool().get('mall.client.attempt')
+    if not Attempt.allowed(action, client, limit, window):
+        web.abort(HTTPStatus.TOO_MANY_REQUESTS)
+    Attempt.record(action, client)
 
 
 class Page:
     "What a page handler works with"
 
-    def __init__(self, request, account, session, user):
+    def __init__(self, request, account, user):
         self.request = request
         self.account = account
-        self.session = session
         self.user = user
         self.database = Transaction().database.name
         self.base = f'/{self.database}/wechat/{account.app_id}/h5/'
@@ -46,53 +119,67 @@ class Page:
         return self.base + str(path)
 
     def render(self, template, status=200, **values):
-        return web.render(self.request, template, status=status,
+        values.setdefault('error', None)
+        response = web.render(self.request, template, status=status,
             page=self, user=self.user,
-            csrf=self.session.csrf if self.session else '', **values)
+            csrf_name=web.CSRF_FIELD,
+            csrf_token=web.csrf_field(self.request), **values)
+        response.headers['Content-Security-Policy'] = CSP
+        return response
 
     def redirect(self, path):
         return redirect(self.url(path), code=303)
 
-    def require_bound(self):
-        if not self.user.bound:
-            abort(HTTPStatus.NOT_FOUND)
 
-
-def page(path, methods=('GET',), login=True, readonly=None, max_size=None):
+def page(path, methods=('GET',), login=True, max_size=None):
+    """An H5 page of the account app_id, in a writable transaction as
+    user 0 (the records shown are filtered here), the mall's error pages
+    and security headers"""
     def decorator(func):
         @functools.wraps(func)
-        @web.guarded
         def wrapper(request, database_name, app_id, **kwargs):
-            pool = web.activated_pool(database_name)
-            readonly_ = (request.method == 'GET') if readonly is None \
-                else readonly
-            with Transaction().start(
-                    database_name, 0, readonly=readonly_) as transaction:
-                account = pool.get('wechat.account').by_app_id(app_id)
-                if not account:
-                    abort(HTTPStatus.NOT_FOUND)
-                with transaction.set_context(company=account.company.id):
-                    session, user = web.Session.load(request), None
-                    if session:
-                        user = pool.get('wechat.user')(session.user_id)
-                        if user.account != account:
-                            session, user = None, None
-                    context = Page(request, account, session, user)
-                    if login and not user:
-                        return redirect(context.url('login?' + urllib.parse
-                                .urlencode({'next': request.full_path})))
-                    if request.method == 'POST':
-                        session.check_csrf(request)
-                    response = func(context, **kwargs)
-            while transaction.tasks:
-                run_task(pool, transaction.tasks.pop())
-            return response
-        if max_size:
-            set_max_request_size(max_size)(wrapper)
+            try:
+                pool = activated_pool(database_name)
+                with Transaction().start(database_name, 0) as transaction:
+                    response = _serve(
+                        request, pool, app_id, login, func, kwargs)
+                while transaction.tasks:
+                    run_task(pool, transaction.tasks.pop())
+                return web.secure(response)
+            except HTTPException as exception:
+                return web.error_page(request, exception.code or 500)
+            except backend.DatabaseOperationalError:
+                logger.warning("database busy for %s", request.path,
+                    exc_info=True)
+                return web.error_page(request, 503)
+            except Exception:
+                logger.exception("H5 page %s failed", request.path)
+                return web.error_page(request, 500)
+        wrapper.max_request_size = max_size or config.getint(
+            'marcier', 'web_max_body', default=64 * 1024)
         app.route(f'/<database_name>/wechat/<app_id>/h5/{path}',
             methods=set(methods))(wrapper)
         return wrapper
     return decorator
+
+
+def _serve(request, pool, app_id, login, func, kwargs):
+    account = pool.get('wechat.account').by_app_id(app_id)
+    if not account:
+        web.abort(HTTPStatus.NOT_FOUND)
+    with Transaction().set_context(company=account.company.id):
+        session, user = Session.load(request), None
+        if session:
+            user = pool.get('wechat.user')(session.user_id)
+            if user.account != account:
+                user = None
+        context = Page(request, account, user)
+        if login and not user:
+            return redirect(context.url('login?' + urllib.parse.urlencode(
+                        {'next': request.full_path})))
+        if request.method == 'POST':
+            web.check_csrf(request)
+        return func(context, **kwargs)
 
 
 # Sign in: snsapi_base gives the openid silently, snsapi_userinfo (asked
@@ -114,13 +201,13 @@ def _safe_next(context, next_):
     return context.url('')
 
 
-@page('login', login=False, readonly=False)
+@page('login', login=False)
 def login(context):
     return _authorize(context, 'snsapi_base',
         _safe_next(context, context.request.args.get('next')))
 
 
-@page('oauth', login=False, readonly=False)
+@page('oauth', login=False)
 def oauth(context):
     pool = Pool()
     Store = pool.get('wechat.store')
@@ -129,7 +216,7 @@ def oauth(context):
     state = args.get('state', '')
     pending = Store.get(f'oauth:{state}') if state else None
     if not pending or not args.get('code'):
-        abort(HTTPStatus.FORBIDDEN)
+        web.abort(HTTPStatus.FORBIDDEN)
     Store.delete_key(f'oauth:{state}')
     auth = context.account.oauth('')
     token = context.account.call(lambda c: auth.fetch_access_token(
@@ -143,7 +230,7 @@ def oauth(context):
                 })
     elif not user.nickname:
         return _authorize(context, 'snsapi_userinfo', pending['next'])
-    session = web.Session.open(user)
+    session = Session.open(user)
     response = redirect(pending['next'], code=303)
     session.set_cookie(context.request, response, context.base)
     return response
@@ -151,7 +238,7 @@ def oauth(context):
 
 @page('')
 def home(context):
-    return context.render('home.html')
+    return context.render('wechat_home.html')
 
 
 @page('bind', methods=('GET', 'POST'))
@@ -171,11 +258,12 @@ def bind(context):
     if request.method == 'POST':
         try:
             if request.form.get('action') == 'send':
-                web.throttle(f'code:user:{user.id}', 1, 60)
-                web.throttle(f'code:user-hour:{user.id}', 5, 3600)
-                web.throttle(f'code:ip:{request.remote_addr}', 20, 3600)
+                throttle('wechat-code-minute', f'user:{user.id}', 1, 60)
+                throttle('wechat-code-user', f'user:{user.id}', 5, 3600)
+                throttle('wechat-code-ip', web.client_address(request), 20,
+                    3600)
                 mobile = user.request_code(values['mobile'])
-                web.throttle(f'code:mobile:{mobile}', 5, 3600)
+                throttle('wechat-code-mobile', mobile, 5, 3600)
                 message = 'sent'
             else:
                 agent = {str(a.id): a for a in agents}.get(values['agent'])
@@ -185,7 +273,7 @@ def bind(context):
             # The pending code and its attempts must stay: commit them
             Transaction().commit()
             error = exception.message
-    return context.render('bind.html', agents=agents, values=values,
+    return context.render('wechat_bind.html', agents=agents, values=values,
         message=message, error=error,
         status=400 if error else 200)
 
@@ -203,7 +291,7 @@ def _my_vehicles(context, domain=None):
 def _my_vehicle(context, vehicle_id):
     vehicles = _my_vehicles(context, [('id', '=', vehicle_id)])
     if not vehicles:
-        abort(HTTPStatus.NOT_FOUND)
+        web.abort(HTTPStatus.NOT_FOUND)
     return vehicles[0]
 
 
@@ -220,36 +308,36 @@ def _my_repairs(context, domain=None):
 def _my_repair(context, repair_id):
     repairs = _my_repairs(context, [('id', '=', repair_id)])
     if not repairs:
-        abort(HTTPStatus.NOT_FOUND)
+        web.abort(HTTPStatus.NOT_FOUND)
     return repairs[0]
 
 
 @page('me')
 def me(context):
-    return context.render('me.html', vehicles=_my_vehicles(context),
+    return context.render('wechat_me.html', vehicles=_my_vehicles(context),
         repairs=_my_repairs(context))
 
 
 @page('vehicles')
 def vehicles(context):
-    return context.render('vehicles.html', vehicles=_my_vehicles(context))
+    return context.render('wechat_vehicles.html', vehicles=_my_vehicles(context))
 
 
 @page('vehicles/<int:vehicle_id>')
 def vehicle(context, vehicle_id):
     vehicle = _my_vehicle(context, vehicle_id)
-    return context.render('vehicle.html', vehicle=vehicle,
+    return context.render('wechat_vehicle.html', vehicle=vehicle,
         repairs=_my_repairs(context, [('vehicle', '=', vehicle.id)]))
 
 
 @page('repairs')
 def repairs(context):
-    return context.render('repairs.html', repairs=_my_repairs(context))
+    return context.render('wechat_repairs.html', repairs=_my_repairs(context))
 
 
 def _jssdk(context):
     "The signed wx.config of the JS-SDK, inside WeChat only"
-    if not web.in_wechat(context.request):
+    if not in_wechat(context.request):
         return None
     account = context.account
     nonce = secrets.token_hex(8)
@@ -265,8 +353,7 @@ def _jssdk(context):
         'nonce': nonce, 'signature': signature}
 
 
-@page('repairs/new', methods=('GET', 'POST'), readonly=False,
-    max_size=MAX_UPLOAD)
+@page('repairs/new', methods=('GET', 'POST'), max_size=MAX_UPLOAD)
 def repair_new(context):
     from .exceptions import RepairError
     pool = Pool()
@@ -302,8 +389,9 @@ def repair_new(context):
             error = exception.message
         else:
             return context.redirect(f'repairs/{repair.id}')
-    return context.render('repair_new.html', vehicles=vehicles, error=error,
+    return context.render('wechat_repair_new.html', vehicles=vehicles, error=error,
         form=form, jssdk=_jssdk(context), max_photos=MAX_PHOTOS,
+        selected=form.get('vehicle') or request.args.get('vehicle'),
         status=400 if error else 200)
 
 
@@ -311,7 +399,7 @@ def _int(value):
     try:
         return int(value)
     except (TypeError, ValueError):
-        abort(HTTPStatus.NOT_FOUND)
+        web.abort(HTTPStatus.NOT_FOUND)
 
 
 def _coordinate(value, limit):
@@ -335,7 +423,7 @@ def repair(context, repair_id):
             error = exception.message
         else:
             return context.redirect(f'repairs/{repair.id}')
-    return context.render('repair.html', repair=repair, error=error,
+    return context.render('wechat_repair.html', repair=repair, error=error,
         status=400 if error else 200)
 
 
@@ -344,7 +432,7 @@ def photo(context, photo_id, size):
     Photo = Pool().get('device.repair.photo')
     photos = Photo.search([('id', '=', photo_id)], limit=1)
     if not photos or photos[0].repair not in _my_repairs(context):
-        abort(HTTPStatus.NOT_FOUND)
+        web.abort(HTTPStatus.NOT_FOUND)
     photo, = photos
     response = Response(bytes(getattr(photo, size)),
         content_type=photo.content_type)
@@ -356,7 +444,7 @@ def photo(context, photo_id, size):
 @app.route('/<database_name>/wechat/<app_id>/h5/static/<name>',
     methods={'GET'})
 def static(request, database_name, app_id, name):
-    web.activated_pool(database_name)
+    activated_pool(database_name)
     response = send_from_directory(STATIC, name, request.environ,
         max_age=3600)
     response.headers['X-Content-Type-Options'] = 'nosniff'
@@ -367,14 +455,21 @@ def static(request, database_name, app_id, name):
 
 def _leasing(context):
     if not hasattr(context.user, 'contracts'):
-        abort(HTTPStatus.NOT_FOUND)
+        web.abort(HTTPStatus.NOT_FOUND)
     return context.user
+
+
+def _states():
+    "The labels of the contract states"
+    Contract = Pool().get('lease.contract')
+    return dict(Contract.fields_get(['state'])['state']['selection'])
 
 
 @page('contracts')
 def contracts(context):
     user = _leasing(context)
-    return context.render('contracts.html', contracts=user.contracts())
+    return context.render('wechat_contracts.html', contracts=user.contracts(),
+        states=_states())
 
 
 @page('contracts/<int:contract_id>')
@@ -382,14 +477,15 @@ def contract(context, contract_id):
     user = _leasing(context)
     contracts = [c for c in user.contracts() if c.id == contract_id]
     if not contracts:
-        abort(HTTPStatus.NOT_FOUND)
+        web.abort(HTTPStatus.NOT_FOUND)
     contract, = contracts
     bills = [b for b in user.bills() if b.contract == contract]
-    return context.render('contract.html', contract=contract, bills=bills)
+    return context.render('wechat_contract.html', contract=contract,
+        bills=bills, states=_states())
 
 
 @page('bills')
 def bills(context):
     user = _leasing(context)
-    return context.render('bills.html', bills=user.bills(),
+    return context.render('wechat_bills.html', bills=user.bills(),
         overdue=user.bills(overdue=True))

@@ -17,7 +17,7 @@ from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from . import bot, h5  # noqa: F401 (h5 registers the pages)
-from .web import activated_pool
+from .h5 import activated_pool
 
 logger = logging.getLogger(__name__)
 

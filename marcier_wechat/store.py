@@ -1,8 +1,8 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 """Short-lived values kept in the database: WeChat access tokens and
-tickets (when no Redis is configured), H5 sessions, one-time codes and
-throttle counters.  Each value expires; the cron purges the dead ones."""
+tickets (when no Redis is configured), H5 sessions, OAuth states and one-time
+codes.  Each value expires; the cron purges the dead ones."""
 import datetime as dt
 import json
 
@@ -66,20 +66,6 @@ class Store(ModelSQL):
         table = cls.__table__()
         Transaction().connection.cursor().execute(
             *table.delete(where=table.key == key))
-
-    @classmethod
-    def hit(cls, key, window):
-        """Count one more event under key in a window of seconds; return
-        the number of events since the window opened"""
-        count = cls.get(key, 0) + 1
-        if count == 1:
-            cls.set(key, count, window)
-        else:
-            table = cls.__table__()
-            Transaction().connection.cursor().execute(*table.update(
-                    [table.value], [json.dumps(count)],
-                    where=table.key == key))
-        return count
 
     @classmethod
     def purge(cls):

@@ -45,6 +45,13 @@ def test_register_report_dispatch_rate(platform, fake_wechat, operator,
         expect(page.locator('#name')).to_have_text("Guangzhou Baiyun Golf Club")
         page.screenshot(path=output / 'wechat-me.png', full_page=True)
 
+        # Rent: the mall's own pages, in their mobile layout
+        page.get_by_role('link', name="Rent").click()
+        expect(page.locator('body.layout-mobile .card').first).to_be_visible()
+        assert page.evaluate('document.documentElement.scrollWidth') <= 390
+        page.screenshot(path=output / 'wechat-mall.png')
+        page.go_back()
+
         # Report a fault on my vehicle, with a photo
         page.get_by_role('link', name="Repair").click()
         page.select_option('select[name=vehicle]', label='MCC0003 '

@@ -98,13 +98,14 @@ class H5User:
     def post(self, path, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf:
-            data['csrf'] = self.csrf(path.split('?')[0])
+            data['csrf_token'] = self.csrf(path.split('?')[0])
         return self.http.post(self.base + path, data=data, timeout=60,
             **kwargs)
 
     def csrf(self, path):
         page = self.get(path)
-        return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        return re.search(
+            r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
     def sign_in(self):
         "Open the home page: web authorisation through the fake WeChat"
