@@ -20,6 +20,7 @@ from werkzeug.utils import redirect, send_from_directory
 
 from marcier_mall import web
 from trytond import backend, config
+from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.protocols.wrappers import HTTPStatus, Response
@@ -148,6 +149,10 @@ def page(path, methods=('GET',), login=True, max_size=None):
                 return web.secure(response)
             except HTTPException as exception:
                 return web.error_page(request, exception.code or 500)
+            except UserError:
+                # e.g. WeChat refusing an authorisation code
+                logger.info("H5 page %s refused", request.path, exc_info=True)
+                return web.error_page(request, HTTPStatus.BAD_REQUEST)
             except backend.DatabaseOperationalError:
                 logger.warning("database busy for %s", request.path,
                     exc_info=True)

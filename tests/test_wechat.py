@@ -307,6 +307,11 @@ def test_h5_errors(platform, fake_wechat, wechat_account):
     assert 'unsafe-inline' not in csp
     # No route of ours: trytond's own answer, no page
     assert user.get('vehicles/not-a-number').status_code in {404, 405}
+    # A forged or replayed authorisation: no session
+    assert user.get('oauth?code=forged&state=unknown').status_code == 403
+    login = user.http.get(user.base + 'login', allow_redirects=False)
+    state = re.search(r'state=([^&#]+)', login.headers['Location']).group(1)
+    assert user.get(f'oauth?code=forged&state={state}').status_code == 400
     stranger = user.http.get(
         f'{platform.url}{platform.database}/wechat/wxnobody/h5/')
     assert stranger.status_code == 404

@@ -46,7 +46,7 @@ def test_register_report_dispatch_rate(platform, fake_wechat, operator,
         page.screenshot(path=output / 'wechat-me.png', full_page=True)
 
         # Rent: the mall's own pages, in their mobile layout
-        page.get_by_role('link', name="Rent").click()
+        page.get_by_role("link", name="Rent", exact=True).click()
         expect(page.locator('body.layout-mobile .card').first).to_be_visible()
         assert page.evaluate('document.documentElement.scrollWidth') <= 390
         page.screenshot(path=output / 'wechat-mall.png')

@@ -58,6 +58,15 @@ POLICY = {
     'iot.telemetry': Grant(operator='r', agent='r'),
     'iot.telemetry.chart': Grant(operator='r', agent='r'),
     'iot.telemetry.reject': Grant(operator='r'),
+    # marcier_wechat: work orders come from WeChat (no create), the
+    # photos through their work order, the settings are the operator's
+    'device.repair': Grant(operator='rw', agent='rw'),
+    'device.repair.photo': Grant(operator='rw', agent='rw'),
+    'device.repair.rating': Grant(operator='r', agent='r'),
+    'wechat.account': Grant(buttons={'publish_menu': 'operator'}),
+    'wechat.user': Grant(operator='r'),
+    'wechat.push': Grant(operator=''),
+    'wechat.store': Grant(operator='', shared=True),
     # marcier_security
     'marcier.audit': Grant(operator='r', companyless_shared=True),
     'res.user.totp': Grant(operator='', per_user=True),
