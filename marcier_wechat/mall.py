@@ -4,15 +4,28 @@
 sent, as news articles opening the mall's pages (mobile layout in WeChat)."""
 from marcier_mall import storefront
 
+from trytond.cache import Cache
 from trytond.pool import PoolMeta
 
 
 class Account(metaclass=PoolMeta):
     __name__ = 'wechat.account'
+    # The same keywords come again and again: a listing change shows
+    # within a minute
+    _articles_cache = Cache(
+        'wechat_account.keyword_articles', duration=60, context=False)
 
     def keyword_articles(self, text):
-        articles = super().keyword_articles(text)
-        cards, *_ = storefront.search(text=text[:60])
+        key = (self.id, text[:60])
+        articles = self._articles_cache.get(key)
+        if articles is None:
+            articles = self._listing_articles(text[:60])
+            self._articles_cache.set(key, articles)
+        return super().keyword_articles(text) + list(articles)
+
+    def _listing_articles(self, text):
+        articles = []
+        cards, *_ = storefront.search(text=text)
         for card in cards:
             price = card['price']
             cover = card['cover']

@@ -7,6 +7,7 @@ import concurrent.futures
 import logging
 import time
 
+from werkzeug.exceptions import HTTPException
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
@@ -125,6 +126,12 @@ def server(request, database_name, app_id):
         _, _, xml = future.result(timeout=MAX_WAIT)
     except concurrent.futures.TimeoutError:
         xml = None
+    except HTTPException:
+        raise
+    except Exception:
+        # Not trytond's answer, which would tell the error: WeChat retries
+        logger.exception("WeChat push to %s failed", app_id)
+        abort(HTTPStatus.INTERNAL_SERVER_ERROR)
     if xml is None:
         return Response('success', content_type='text/plain')
     return Response(xml, content_type='application/xml')
