@@ -222,6 +222,38 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                         'marcier_lease.msg_installment_started',
                         installment=installment.rec_name))
 
+    @property
+    def revenue_key(self):
+        return (self.company.id, self.agent.id, self.due_date)
+
+    @classmethod
+    def on_modification(cls, mode, installments, field_names=None):
+        "Keep the revenue days of the workbench up to date"
+        RevenueDay = Pool().get('lease.revenue.day')
+        super().on_modification(mode, installments, field_names=field_names)
+        if mode == 'create' or (mode == 'write' and field_names & {
+                    'company', 'agent', 'due_date', 'amount', 'state',
+                    'unpaid_amount'}):
+            RevenueDay.refresh({i.revenue_key for i in installments})
+
+    @classmethod
+    def on_write(cls, installments, values):
+        RevenueDay = Pool().get('lease.revenue.day')
+        callbacks = super().on_write(installments, values)
+        if values.keys() & {'company', 'agent', 'due_date'}:
+            # the days they leave
+            keys = {i.revenue_key for i in installments}
+            callbacks.append(lambda: RevenueDay.refresh(keys))
+        return callbacks
+
+    @classmethod
+    def on_delete(cls, installments):
+        RevenueDay = Pool().get('lease.revenue.day')
+        callbacks = super().on_delete(installments)
+        keys = {i.revenue_key for i in installments}
+        callbacks.append(lambda: RevenueDay.refresh(keys))
+        return callbacks
+
     @classmethod
     def bill(cls, installments, date=None):
         """Make and post a customer invoice dated date (today) for each
@@ -382,6 +414,15 @@ class Payment(AgentOwnedMixin, ModelSQL, ModelView):
                 Index(t, (t.installment, Index.Equality())),
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def on_modification(cls, mode, payments, field_names=None):
+        "Keep the revenue days of the workbench up to date"
+        RevenueDay = Pool().get('lease.revenue.day')
+        super().on_modification(mode, payments, field_names=field_names)
+        if mode == 'create':
+            RevenueDay.refresh(
+                {(p.company.id, p.agent.id, p.date) for p in payments})
 
     @classmethod
     def preprocess_values(cls, mode, values):

@@ -521,6 +521,18 @@ class MarcierLeaseTestCase(
                     'to_date': dt.date(2026, 2, 28)}, 'agent'), {
                 a: (D('1550.50'), D('550.50'), D('1550.50')),
                 })
+        # The revenue days kept up to date are those computed from scratch
+        RevenueDay = Pool().get('lease.revenue.day')
+        fields = ['company', 'agent', 'date', 'receivable', 'received',
+            'billed_unpaid']
+
+        def days():
+            return sorted(tuple(r[f] for f in fields) for r in
+                RevenueDay.read([d.id for d in RevenueDay.search([])],
+                    fields))
+        kept = days()
+        RevenueDay.rebuild()
+        self.assertEqual(kept, days())
         # Agent staff read their own figures whatever they ask for
         self.assertEqual(
             figures('lease.reporting.revenue', {**q1, 'agent': a}, 'agent',
