@@ -235,11 +235,11 @@ def measure(database, users, agent_a, today):
     year = {'from_date': today.replace(month=1, day=1),
         'to_date': today.replace(month=12, day=31)}
 
-    def chart(model, fields, **context):
+    def chart(model, fields, limit=1000, **context):
         def run():
             Model = pool.get(model)
-            # as sao: at most its default limit of records
-            records = Model.search([], limit=1000)
+            # as sao: the action's limit, else its default of 1000 records
+            records = Model.search([], limit=limit)
             return Model.read([r.id for r in records], fields)
         return run, context
 
@@ -290,12 +290,13 @@ def measure(database, users, agent_a, today):
         ('agent_a', "revenue by month, this year (agent staff)",
             *chart('lease.reporting.revenue.time_series', ['label'] + money,
                 granularity='month', **year)),
-        ('operator', "overdue debt by customer, as of today",
+        ('operator', "overdue debt by customer, as of today, page 1",
             *chart('lease.reporting.overdue', ['customer', 'agent', 'bills',
                     'oldest_due_date', 'days_overdue', 'amount', 'days_1',
-                    'days_31', 'days_61', 'days_91'])),
-        ('agent_a', "overdue debt by customer (agent staff)",
-            *chart('lease.reporting.overdue', ['customer', 'amount'])),
+                    'days_31', 'days_61', 'days_91'], limit=100)),
+        ('agent_a', "overdue debt by customer, page 1 (agent staff)",
+            *chart('lease.reporting.overdue', ['customer', 'amount'],
+                limit=100)),
         ('operator', "today's vehicles per agent and status",
             *chart('lease.reporting.vehicle_status',
                 ['agent', 'status', 'vehicles', 'ratio'])),

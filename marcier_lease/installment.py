@@ -123,8 +123,8 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                     include=[t.company, t.amount, t.state, t.unpaid_amount]),
                 # Overdue as of today: billed and not fully paid
                 Index(t, (t.due_date, Index.Range()),
-                    include=[t.company, t.agent, t.customer, t.currency,
-                        t.unpaid_amount],
+                    include=[t.id, t.company, t.agent, t.customer,
+                        t.currency, t.unpaid_amount],
                     where=billed),
                 Index(t, (t.customer, Index.Equality()),
                     (t.due_date, Index.Range()), where=billed),

@@ -250,17 +250,16 @@ class RevenueTimeSeries(RevenueMixin, ModelView):
 
 
 class Overdue(MoneyReport, ModelView):
-    "Overdue debt per customer as of today"
+    """Overdue debt per customer as of today
+
+    No record rules: the query itself keeps to the context company and to
+    the agent of agent staff (report_agent), and a rule would make each read
+    aggregate every overdue bill once more."""
     __name__ = 'lease.reporting.overdue'
     _money = ('amount',) + tuple(
         f'days_{low}' for low, _ in AGE_BUCKETS)
-    company = fields.Many2One('company.company', "Company")
     agent = fields.Many2One('marcier.agent', "Agent")
-    customer = fields.Many2One('party.party', "Customer",
-        context={
-            'company': Eval('company', -1),
-            },
-        depends={'company'})
+    customer = fields.Many2One('party.party', "Customer")
     currency = fields.Many2One('currency.currency', "Currency")
     bills = fields.Integer("Bills")
     oldest_due_date = fields.Date("Oldest Due Date")
@@ -297,12 +296,12 @@ class Overdue(MoneyReport, ModelView):
             buckets.append(Sum(Case((condition, line.unpaid_amount),
                         else_=Literal(Decimal(0)))).as_(f'days_{low}'))
         return line.select(
-            Min(line.id).as_('id'), line.company, line.agent, line.customer,
+            Min(line.id).as_('id'), line.agent, line.customer,
             line.currency, Count(Literal(1)).as_('bills'),
             Min(line.due_date).as_('oldest_due_date'),
             Sum(line.unpaid_amount).as_('amount'), *buckets,
             where=where,
-            group_by=[line.company, line.agent, line.customer, line.currency])
+            group_by=[line.agent, line.customer, line.currency])
 
     def get_days_overdue(self, name):
         return (Pool().get('ir.date').today() - self.oldest_due_date).days
