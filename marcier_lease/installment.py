@@ -205,7 +205,17 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
             cls, mode, installments, values=None, external=False):
         super().check_modification(
             mode, installments, values=values, external=external)
-        if mode == 'create' or not external:
+        if not external:
+            return
+        if mode == 'create':
+            for installment in installments:
+                if (installment.state != 'planned'
+                        or installment.paid_amount or installment.invoice
+                        or installment.bill_number
+                        or installment.contract.state != 'not_started'):
+                    raise InstallmentError(gettext(
+                            'marcier_lease.msg_installment_started',
+                            installment=installment.rec_name))
             return
         if mode == 'write' and not set(values) - {'description'}:
             return
