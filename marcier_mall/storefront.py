@@ -5,8 +5,16 @@
 import datetime as dt
 import math
 
+from sql import As, NullsFirst
+from sql.aggregate import Min
+from sql.conditionals import Coalesce
+
+from trytond import backend
 from trytond.cache import Cache
+from trytond.model import fields
 from trytond.pool import Pool
+from trytond.tools import sqlite_apply_types
+from trytond.transaction import Transaction
 
 PER_PAGE = 24
 TABS = ('all', 'new', 'promotion')
@@ -36,25 +44,31 @@ def public_domain():
         ]
 
 
-def categories():
-    "The two levels of categories that have listed products"
-    Category = Pool().get('product.category')
-    tops = Category.search([('parent', '=', None)])
-    return [{
-            'id': c.id, 'name': c.name,
-            'children': [{'id': s.id, 'name': s.name} for s in c.childs],
-            } for c in tops]
-
-
-def cities():
-    City = Pool().get('marcier.city')
-    return [{'id': c.id, 'name': c.name} for c in City.search([])]
+def filters():
+    "The categories (two levels) and cities to filter on, cached"
+    pool = Pool()
+    Category = pool.get('product.category')
+    City = pool.get('marcier.city')
+    values = pages.get('filters')
+    if values is None:
+        children = {}
+        for category in Category.search([('parent', '!=', None)]):
+            children.setdefault(category.parent.id, []).append(
+                {'id': category.id, 'name': category.name})
+        values = pages.set('filters', {
+                'categories': [{
+                        'id': c.id, 'name': c.name,
+                        'children': children.get(c.id, []),
+                        } for c in Category.search([('parent', '=', None)])],
+                'cities': [{'id': c.id, 'name': c.name}
+                    for c in City.search([])],
+                })
+    return values
 
 
 def _picture(image, size):
     return {'id': image.id, 'size': size,
-        'version': int(image.write_date.timestamp())
-        if image.write_date else int(image.create_date.timestamp()),
+        'version': int((image.write_date or image.create_date).timestamp()),
         'description': image.description or ''}
 
 
@@ -88,25 +102,82 @@ def search(tab='all', category=None, city=None, text=None, page=1):
     page = min(page, pages_)
     listings = Listing.search(domain, offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE)
-    return [card(l) for l in listings], total, page, pages_
+    return cards(listings), total, page, pages_
+
+
+def cards(listings):
+    """The cards of listings in one query: the list is the busiest page,
+    the ORM would read each relation of 24 records in turn"""
+    pool = Pool()
+    Listing = pool.get('mall.listing')
+    Template = pool.get('product.template')
+    Category = pool.get('product.category')
+    Agent = pool.get('marcier.agent')
+    Party = pool.get('party.party')
+    City = pool.get('marcier.city')
+    Price = pool.get('mall.listing.price')
+    Image = pool.get('product.image')
+    Company = pool.get('company.company')
+    if not listings:
+        return []
+    listing, template, category = (Listing.__table__(),
+        Template.__table__(), Category.__table__())
+    agent, party, city = (
+        Agent.__table__(), Party.__table__(), City.__table__())
+    price, image = Price.__table__(), Image.__table__()
+
+    def lowest(unit):
+        return price.select(Min(price.price),
+            where=(price.listing == listing.id) & (price.unit == unit))
+
+    def cover(column):
+        return image.select(column, where=image.template == template.id,
+            order_by=[NullsFirst(image.sequence), image.id], limit=1)
+    query = listing.join(template, condition=listing.product == template.id
+        ).join(category, condition=template.mall_category == category.id
+        ).join(agent, condition=listing.agent == agent.id
+        ).join(party, condition=agent.party == party.id
+        ).join(city, 'LEFT', condition=agent.city == city.id
+        ).select(listing.id, template.name, category.name, city.name,
+            party.name, template.rated_load, listing.is_new,
+            listing.promotion, listing.promotion_text, listing.company,
+            As(lowest('month'), 'month'), As(lowest('day'), 'day'),
+            cover(image.id),
+            As(cover(Coalesce(image.write_date, image.create_date)),
+                'cover_date'),
+            where=fields.SQL_OPERATORS['in'](
+                listing.id, [l.id for l in listings]))
+    if backend.name == 'sqlite':
+        sqlite_apply_types(query, [None] * 10 + ['NUMERIC', 'NUMERIC', None,
+                'TIMESTAMP'])
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*query)
+    rows = {r[0]: r for r in cursor}
+    symbols = {c.id: c.currency.symbol for c in Company.browse(
+            {r[9] for r in rows.values()})}
+    result = []
+    for listing in listings:
+        (id_, name, category_, city_, agent_, load, new, promotion, text,
+            company, month, day, cover_id, cover_date) = rows[listing.id]
+        amount, unit = (month, 'month') if month is not None else (
+            day, 'day')
+        result.append({
+                'id': id_, 'name': name, 'category': category_,
+                'city': city_ or '', 'agent': agent_, 'rated_load': load,
+                'price': {'amount': amount, 'unit': unit,
+                    'symbol': symbols[company]}
+                if amount is not None else None,
+                'is_new': bool(new),
+                'promotion': text if promotion else None,
+                'cover': {'id': cover_id, 'size': THUMB,
+                    'version': int(cover_date.timestamp())}
+                if cover_id else None,
+                })
+    return result
 
 
 def card(listing):
-    product = listing.product
-    cover = next(iter(product.images), None)
-    lowest = listing.lowest_price
-    return {
-        'id': listing.id,
-        'name': product.name,
-        'category': product.mall_category.name,
-        'city': listing.agent.city.name if listing.agent.city else '',
-        'agent': listing.agent.party.name,
-        'rated_load': product.rated_load,
-        'price': _price(lowest) if lowest else None,
-        'is_new': listing.is_new,
-        'promotion': listing.promotion_text if listing.promotion else None,
-        'cover': _picture(cover, THUMB) if cover else None,
-        }
+    return cards([listing])[0]
 
 
 def detail(listing_id):
