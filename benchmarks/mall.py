@@ -6,10 +6,11 @@ threads), loaded by client processes on the same machine.
 Prints requests per second and latency percentiles of:
 - /mall, the first list page, as visitors see it (served from the page
   cache once rendered);
-- /mall?page=k, every page of the list in turn (the first round renders
-  each page: the uncached cost);
-- /mall/<listing>, 200 different detail pages in turn (each carries a
-  fresh form token, so it is rendered on every request).
+- /mall?page=k, every page of the list: once with cold caches (each page
+  rendered from the database), then in turn (from each worker's cache);
+- /mall/<listing>, 200 detail pages: once cold (read from the database),
+  then in turn (values cached; every response is still rendered, with a
+  fresh form token).
 
 Usage: .venv/bin/python benchmarks/mall.py [--db URI] [--workers 2]
     [--clients 4] [--seconds 10]
@@ -91,13 +92,14 @@ def add_listings(uri, count):
 
 
 def load(args):
-    "One client: GET the paths in turn for seconds; the latencies"
+    """One client: GET the paths in turn for seconds, or each path once
+    when seconds is None; the latencies"""
     port, paths, seconds, offset = args
     latencies, errors = [], 0
     connection = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
-    end = time.monotonic() + seconds
+    end = time.monotonic() + (seconds or 1e9)
     i = offset
-    while time.monotonic() < end:
+    while time.monotonic() < end and (seconds or i < len(paths)):
         path = paths[i % len(paths)]
         i += 1
         started = time.perf_counter()
@@ -120,9 +122,17 @@ def load(args):
 
 
 def measure(port, paths, clients, seconds):
+    "Load with clients processes for seconds, or each path once if None"
     with multiprocessing.Pool(clients) as pool:
-        results = pool.map(load, [(port, paths, seconds,
-                    i * len(paths) // clients) for i in range(clients)])
+        if seconds:
+            jobs = [(port, paths, seconds, i * len(paths) // clients)
+                for i in range(clients)]
+        else:
+            jobs = [(port, paths[i::clients], None, 0)
+                for i in range(clients)]
+        started = time.monotonic()
+        results = pool.map(load, jobs)
+        seconds = seconds or time.monotonic() - started
     latencies = sorted(l for r, _ in results for l in r)
     errors = sum(e for _, e in results)
 
@@ -173,23 +183,28 @@ def main():
                 time.sleep(0.5)
         else:
             raise RuntimeError("the server did not start")
+        lists = [f'/mall?page={k}' for k in range(1, pages + 1)]
+        details = [f'/mall/{l}' for l in listings]
         scenarios = [
-            ("/mall (first list page)", ['/mall']),
-            (f"/mall?page=k ({pages} pages in turn)",
-                [f'/mall?page={k}' for k in range(1, pages + 1)]),
-            (f"/mall/<listing> ({len(listings)} detail pages in turn)",
-                [f'/mall/{l}' for l in listings]),
+            # label, paths, seconds (None: each path once, cold caches)
+            ("/mall (first list page)", ['/mall'], args.seconds),
+            (f"/mall?page=k, {pages} pages once (cold)", lists, None),
+            (f"/mall?page=k, {pages} pages in turn", lists, args.seconds),
+            (f"/mall/<listing>, {len(details)} once (cold)", details, None),
+            (f"/mall/<listing>, {len(details)} in turn", details,
+                args.seconds),
             ]
         # Each worker renders the first page once before it is measured
         measure(port, ['/mall'], args.clients, 1)
         print(f"\nmarcier serve --workers {args.workers} (threads in each), "
             f"{args.clients} client processes with keep-alive, "
             f"{args.seconds:.0f} s each, same machine "
-            f"({os.cpu_count()} CPUs shared with the clients); {uri.split(':')[0]}")
+            f"({os.cpu_count()} CPUs shared with the clients); "
+            f"{uri.split(':')[0]}")
         print(f"{'':<44}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
             f"{'p99 ms':>9}{'errors':>8}")
-        for label, paths in scenarios:
-            result = measure(port, paths, args.clients, args.seconds)
+        for label, paths, seconds in scenarios:
+            result = measure(port, paths, args.clients, seconds)
             print(f"{label:<44}{result['rate']:>8.0f}{result['p50']:>9.1f}"
                 f"{result['p95']:>9.1f}{result['p99']:>9.1f}"
                 f"{result['errors']:>8}", flush=True)
