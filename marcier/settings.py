@@ -85,4 +85,29 @@ def configure(database, listen=None):
     config.set('marcier', 'database', database.name)
     if listen:
         config.set('web', 'listen', listen)
+    forbidden = CONFIG_DIR / 'forbidden-passwords.txt'
+    if forbidden.exists() and not config.get(
+            'password', 'forbidden', default=None):
+        config.set('password', 'forbidden', str(forbidden))
+    if not config.get('marcier', 'secret_key', default=None):
+        config.set('marcier', 'secret_key', secret_key())
     return config
+
+
+def secret_key():
+    """The key that encrypts the second factors' secrets: var/secret.key,
+    made on first use; [marcier] secret_key (or the environment variable
+    TRYTOND_MARCIER__SECRET_KEY) takes precedence"""
+    path = VAR_DIR / 'secret.key'
+    if not path.exists():
+        import secrets
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created private, never rewritten: losing it loses every secret
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it meanwhile
+        else:
+            with os.fdopen(fd, 'w') as file:
+                file.write(secrets.token_urlsafe(32) + '\n')
+    return path.read_text().strip()

@@ -1,6 +1,7 @@
 """Fixtures of the cross-module tests: a real trytond server set up with
 the demo data, on PostgreSQL when CI=true (or MARCIER_TEST_DB is a
 postgresql:// URI), on SQLite otherwise."""
+import contextlib
 import os
 import socket
 import subprocess
@@ -75,17 +76,21 @@ def output():
     return OUTPUT
 
 
-@pytest.fixture(scope='session')
-def platform(tmp_path_factory, output):
-    folder = tmp_path_factory.mktemp('platform')
+@contextlib.contextmanager
+def running_platform(folder, log_path, prepare=None, env=None):
+    """Set up a database with the demo data, call prepare(uri) if given,
+    serve it on a free port until the end of the with block; env adds to
+    the processes' environment"""
     uri = test_database_uri(folder)
-    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
     env.pop('TRYTOND_DATABASE_URI', None)
     subprocess.run(
         [*MARCIER, 'setup', '--db', uri, '--demo'], check=True, env=env,
         cwd=ROOT, timeout=900)
+    if prepare:
+        prepare(uri)
     port = free_port()
-    log = open(output / 'server.log', 'w')
+    log = open(log_path, 'w')
     process = subprocess.Popen(
         [*MARCIER, 'serve', '--db', uri, '--port', str(port), '--no-cron'],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -102,6 +107,13 @@ def platform(tmp_path_factory, output):
             process.kill()
         log.close()
         drop_database(uri)
+
+
+@pytest.fixture(scope='session')
+def platform(tmp_path_factory, output):
+    with running_platform(tmp_path_factory.mktemp('platform'),
+            output / 'server.log') as platform:
+        yield platform
 
 
 @pytest.fixture(scope='session')
@@ -122,3 +134,28 @@ def agent_b(platform):
 @pytest.fixture(scope='session')
 def admin(platform):
     return platform.client('admin')
+
+
+@pytest.fixture(scope='session')
+def fake_wechat():
+    "The stand-in for WeChat's servers (marcier_wechat.fake)"
+    from marcier_wechat.fake import FakeWeChat
+    with FakeWeChat() as fake:
+        yield fake
+
+
+@pytest.fixture(scope='session')
+def wechat_account(platform, operator, fake_wechat):
+    "The demo company's official account, talking to the fake WeChat"
+    from .wechat import APP_ID, TOKEN
+    values = {'name': "Marcier", 'app_id': APP_ID, 'secret': 'test-secret',
+        'token': TOKEN, 'api_url': fake_wechat.url,
+        'open_url': fake_wechat.url, 'public_url': platform.url,
+        'repair_template': 'tpl-repair', 'aes_key': None,
+        'reply_timeout': 4.5}
+    existing = operator.search('wechat.account', [])
+    if existing:
+        operator.write('wechat.account', existing, values)
+        return existing[0]
+    account, = operator.create('wechat.account', [values])
+    return account

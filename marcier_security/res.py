@@ -1,0 +1,135 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+"""The second factor in Tryton's login chain: with
+``[session] authentications = password+totp`` a user who passed the
+password meets ``_login_totp``:
+
+- enrolled (TOTP): the login asks for the app's code or a recovery code;
+- else, when an SMS backend is configured and the user has a mobile
+  number: the code of authentication_sms;
+- else, when a group of the user requires two-factor login: the login
+  is refused until the user enrols, with a key shown in the login prompt
+  (trust on first use of the password);
+- else the password alone."""
+from trytond import config
+from trytond.exceptions import LoginException
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.res.user import PasswordError
+from trytond.transaction import Transaction, without_check_access
+
+CODE = 'totp_code'  # the login parameter sao asks for
+
+
+class Group(metaclass=PoolMeta):
+    __name__ = 'res.group'
+    totp_required = fields.Boolean("Two-Factor Login Required",
+        help="Members log in with their password and a code of an "
+        "authenticator app (or of SMS where configured).")
+
+
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+    second_factor = fields.Function(fields.Selection([
+                (None, "None"),
+                ('totp', "Authenticator App"),
+                ('sms', "SMS"),
+                ], "Second Factor"), 'get_second_factor')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'reset_second_factor': {
+                    'invisible': ~Eval('second_factor'),
+                    'icon': 'tryton-clear',
+                    'depends': ['second_factor'],
+                    },
+                })
+
+    @classmethod
+    def get_second_factor(cls, users, name):
+        SecondFactor = Pool().get('res.user.totp')
+        with without_check_access():
+            enrolled = {f.user.id for f in SecondFactor.search([
+                        ('user', 'in', [u.id for u in users]),
+                        ('confirmed', '=', True),
+                        ])}
+        return {u.id: 'totp' if u.id in enrolled
+            else 'sms' if cls._sms_available(u) else None for u in users}
+
+    @classmethod
+    def validate_password(cls, password, users):
+        """Tryton 8.0 dropped [password] entropy: the share of distinct
+        characters a password needs, as Tryton checked it before"""
+        super().validate_password(password, users)
+        entropy = config.getfloat('password', 'entropy', default=0)
+        if entropy and password and (
+                len(set(password)) / len(password) < entropy):
+            raise PasswordError(gettext(
+                    'marcier_security.msg_password_entropy'))
+
+    @staticmethod
+    def _sms_available(user):
+        return bool(config.get('authentication_sms', 'function', default=None)
+            and user.mobile)
+
+    def totp_required(self):
+        return any(g.totp_required for g in self.groups)
+
+    @classmethod
+    def _login_totp(cls, login, parameters):
+        pool = Pool()
+        SecondFactor = pool.get('res.user.totp')
+        RecoveryCode = pool.get('res.user.totp.recovery')
+        user_id = cls._get_login(login)[0]
+        if not user_id:
+            return
+        user = cls(user_id)
+        code = parameters.get(CODE)
+        factor = SecondFactor.get(user_id)
+        if factor and factor.confirmed:
+            if not code:
+                raise LoginException(CODE, gettext(
+                        'marcier_security.msg_login_totp_code', login=login),
+                    type='char')
+            if (SecondFactor.check(user_id, code)
+                    or RecoveryCode.use(user_id, code)):
+                return user_id
+            return  # counted as a failed attempt: brute force is throttled
+        if cls._sms_available(user):
+            return cls._login_sms(login, parameters)
+        if not user.totp_required():
+            return user_id
+        factor = SecondFactor.pending(user_id)
+        if code:
+            if SecondFactor.check(user_id, code):
+                return user_id
+            return
+        key = factor.key
+        raise LoginException(CODE, gettext(
+                'marcier_security.msg_login_totp_enrol', login=login,
+                key=' '.join(key[i:i + 4] for i in range(0, len(key), 4))),
+            type='char')
+
+    @classmethod
+    @ModelView.button
+    def reset_second_factor(cls, users):
+        "Remove the users' factors: the next login enrols again"
+        pool = Pool()
+        SecondFactor = pool.get('res.user.totp')
+        Notification = pool.get('res.notification')
+        Audit = pool.get('marcier.audit')
+        users = [u for u in users if u.second_factor == 'totp']
+        if not users:
+            return
+        SecondFactor.remove([u.id for u in users])
+        Audit.note(users, 'second_factor', 'totp', None)
+        admin = cls(Transaction().user)
+        for user in users:
+            Notification.notify([user], 'warning',
+                gettext('marcier_security.msg_reset_title'),
+                body=gettext('marcier_security.msg_reset_body',
+                    admin=admin.rec_name), record=user)

@@ -1,0 +1,248 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+import time
+from unittest.mock import patch
+
+import pyotp
+
+from trytond import config
+from trytond.exceptions import LoginException
+from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import CompanyTestMixin, create_company
+from marcier_base.tests import AgentTestMixin
+from marcier_base.tests.test_module import create_user
+from trytond.pool import Pool
+from trytond.res.user import PasswordError
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+from .. import secret
+from ..totp import STEP
+
+PASSWORD = 'Marcier-Test-2026'
+
+
+def code(key, offset=0):
+    return pyotp.TOTP(key).at(time.time() + offset * STEP)
+
+
+class chain:
+    "Log in through Tryton's chain as configured by config/trytond.conf"
+
+    def __enter__(self):
+        self.previous = config.get('session', 'authentications')
+        config.set('session', 'authentications', 'password+totp')
+
+    def __exit__(self, *exc):
+        config.set('session', 'authentications', self.previous)
+
+
+class MarcierSecurityTestCase(
+        CompanyTestMixin, AgentTestMixin, ModuleTestCase):
+    "Test Marcier Security module"
+    module = 'marcier_security'
+
+    @property
+    def _skip_company_rule(self):
+        # Its rule also shows the lines without company (users, groups)
+        return super()._skip_company_rule | {('marcier.audit', 'company')}
+
+    def _user(self, login='op', required=False):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        user = create_user(login, company, 'role_operator')
+        values = {'password': PASSWORD}
+        if required:
+            values['roles'] = [('create', [{'role': ModelData.get_id(
+                                'marcier_security', 'role_totp_required')}])]
+        User.write([user], values)
+        return user
+
+    def login(self, login, **parameters):
+        User = Pool().get('res.user')
+        with chain(), patch('time.sleep'):
+            return User.get_login(login, {'password': PASSWORD, **parameters})
+
+    @with_transaction()
+    def test_password_alone_when_not_required(self):
+        "Without a factor nor a group that requires one, the password does"
+        user = self._user()
+        self.assertEqual(self.login('op'), user.id)
+        self.assertIsNone(Pool().get('res.user')(user.id).second_factor)
+        User = Pool().get('res.user')
+        with chain(), patch('time.sleep'):
+            self.assertIsNone(User.get_login('op', {'password': 'wrong'}))
+
+    @with_transaction()
+    def test_required_enrols_at_login(self):
+        "A required, unenrolled user is refused until the prompt's key works"
+        pool = Pool()
+        SecondFactor = pool.get('res.user.totp')
+        user = self._user(required=True)
+        with self.assertRaises(LoginException) as prompt:
+            self.login('op')
+        self.assertEqual(prompt.exception.name, 'totp_code')
+        key = SecondFactor.get(user.id).key
+        self.assertIn(key[:4], prompt.exception.message)
+        # The same key until enrolled, not a new one per attempt
+        with self.assertRaises(LoginException) as again:
+            self.login('op')
+        self.assertIn(key[:4], again.exception.message)
+        self.assertIsNone(self.login('op', totp_code='000000'))
+        self.assertEqual(self.login('op', totp_code=code(key)), user.id)
+        self.assertTrue(SecondFactor.get(user.id).confirmed)
+        self.assertEqual(
+            pool.get('res.user')(user.id).second_factor, 'totp')
+
+    @with_transaction()
+    def test_enrolled_needs_code(self):
+        "An enrolled user needs a fresh code or a recovery code, once each"
+        pool = Pool()
+        SecondFactor = pool.get('res.user.totp')
+        RecoveryCode = pool.get('res.user.totp.recovery')
+        user = self._user()
+        key = SecondFactor.new_secret()
+        SecondFactor.enrol(user.id, key, None)
+        with self.assertRaises(LoginException):
+            self.login('op')
+        self.assertIsNone(self.login('op', totp_code='12345'))
+        self.assertIsNone(self.login('op', totp_code=code(key, -3)))
+        current = code(key)
+        self.assertEqual(self.login('op', totp_code=current), user.id)
+        # A code works once (replay)
+        self.assertIsNone(self.login('op', totp_code=current))
+        recovery = RecoveryCode.renew(user.id)
+        self.assertEqual(len(recovery), 10)
+        self.assertEqual(
+            self.login('op', totp_code=recovery[0].upper()), user.id)
+        self.assertIsNone(self.login('op', totp_code=recovery[0]))
+        self.assertEqual(
+            self.login('op', totp_code=recovery[1].replace('-', ' ')),
+            user.id)
+
+    @with_transaction()
+    def test_secret_stored_encrypted(self):
+        "The table holds a Fernet token, not the key; another key reads None"
+        pool = Pool()
+        SecondFactor = pool.get('res.user.totp')
+        RecoveryCode = pool.get('res.user.totp.recovery')
+        user = self._user()
+        key = SecondFactor.new_secret()
+        SecondFactor.enrol(user.id, key, None)
+        factor = SecondFactor.get(user.id)
+        self.assertNotIn(key, factor.secret)
+        self.assertEqual(factor.key, key)
+        codes = RecoveryCode.renew(user.id)
+        digests = {r.digest for r in RecoveryCode.search([])}
+        self.assertFalse(any(c.replace('-', '') in d for c in codes
+                for d in digests))
+        with patch.object(config, 'get', lambda *a, **k: 'another key'):
+            self.assertIsNone(secret.decrypt(factor.secret))
+
+    @with_transaction()
+    def test_no_rpc_access_to_secrets(self):
+        "Nobody reads the secrets through the access checks"
+        pool = Pool()
+        SecondFactor = pool.get('res.user.totp')
+        user = self._user()
+        SecondFactor.enrol(user.id, SecondFactor.new_secret(), None)
+        self.assertEqual(SecondFactor.__rpc__, {})
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessError):
+                SecondFactor.search([])
+
+    @with_transaction()
+    def test_enrol_wizard(self):
+        "The wizard enrols the running user and gives recovery codes"
+        pool = Pool()
+        Enrol = pool.get('res.user.totp.enrol', type='wizard')
+        SecondFactor = pool.get('res.user.totp')
+        user = self._user()
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            session_id, _, _ = Enrol.create()
+            enrol = Enrol(session_id)
+            start = enrol.default_start(None)
+            self.assertFalse(start['enrolled'])
+            self.assertTrue(start['qr_code'].startswith(b'\x89PNG'))
+            enrol.start.key = start['key']
+            enrol.start.code = '000000'
+            enrol.start.current_code = None
+            with self.assertRaises(Exception):
+                enrol.transition_activate()
+            enrol.start.code = code(start['key'].replace(' ', ''))
+            self.assertEqual(enrol.transition_activate(), 'codes')
+            codes = enrol.default_codes(None)['codes'].split('\n')
+            self.assertEqual(len(codes), 10)
+            # Replacing it needs the current factor
+            again = enrol.default_start(None)
+            self.assertTrue(again['enrolled'])
+        key = SecondFactor.get(user.id).key
+        self.assertEqual(key, start['key'].replace(' ', ''))
+        self.assertEqual(self.login('op', totp_code=codes[0]), user.id)
+
+    @with_transaction()
+    def test_reset_second_factor(self):
+        "Resetting removes the factor, warns the user and is audited"
+        pool = Pool()
+        User = pool.get('res.user')
+        SecondFactor = pool.get('res.user.totp')
+        Notification = pool.get('res.notification')
+        Audit = pool.get('marcier.audit')
+        user = self._user()
+        SecondFactor.enrol(user.id, SecondFactor.new_secret(), None)
+        User.reset_second_factor([User(user.id)])
+        self.assertIsNone(SecondFactor.get(user.id))
+        self.assertIsNone(User(user.id).second_factor)
+        message, = Notification.search([('user', '=', user.id)])
+        self.assertEqual(message.kind, 'warning')
+        line, = Audit.search([('field', '=', 'second_factor')])
+        self.assertEqual(
+            (line.old_value, line.new_value, line.record_id),
+            ('totp', None, user.id))
+
+    @with_transaction()
+    def test_password_entropy(self):
+        "[password] entropy: the share of distinct characters needed"
+        pool = Pool()
+        User = pool.get('res.user')
+        user = self._user()
+        previous = config.get('password', 'entropy', default=None) or '0'
+        config.set('password', 'entropy', '0.6')
+        self.addCleanup(config.set, 'password', 'entropy', previous)
+        with self.assertRaises(PasswordError):
+            User.write([user], {'password': 'aaaabbbbAAAA'})
+        User.write([user], {'password': 'Marcier-Demo-2026'})
+
+    @with_transaction()
+    def test_audit_old_new_values(self):
+        "Audited fields keep old and new values; secrets only 'changed'"
+        pool = Pool()
+        User = pool.get('res.user')
+        Audit = pool.get('marcier.audit')
+        user = self._user()
+        Audit.delete(Audit.search([]))
+        User.write([user], {'login': 'op2', 'name': "Not audited"})
+        line, = Audit.search([])
+        self.assertEqual((line.event, line.field, line.old_value,
+                line.new_value), ('write', 'login', 'op', 'op2'))
+        self.assertEqual(line.resource, User(user.id))
+        User.write([user], {'password': 'Another-Pass-2026'})
+        line = Audit.search([], limit=1)[0]
+        self.assertEqual((line.field, line.old_value, line.new_value),
+            ('password', None, '(changed)'))
+        operator = create_user('op3', user.company, 'role_operator')
+        agent = create_user('ag', user.company, 'role_agent')
+        with Transaction().set_user(operator.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertTrue(Audit.search([]))
+        with Transaction().set_user(agent.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessError):
+                Audit.search([])
+
+
+del ModuleTestCase

@@ -1,0 +1,431 @@
+"""A scripted attack on a running Marcier demo server (H3): injection
+payloads in every public field, forged sessions and cross-site requests,
+brute-forced passwords and codes, agent B using agent A's ids in every RPC
+call.  Prints each attempt and the number of successes, which must be 0.
+
+    python -m tests.security.attack --url http://127.0.0.1:8000/ --db marcier
+
+Table-driven: a module with new entry points appends to PUBLIC_FIELDS
+(where a payload can go), ROUTES (URL templates with {payload}) or
+ATTACKS (a whole new kind of attack).
+"""
+import argparse
+import base64
+import http.client
+import json
+import secrets
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+import pyotp
+
+from ..rpc import DEMO_PASSWORD, Client, RPCError, post
+
+PAYLOADS = [
+    "' OR '1'='1",
+    "admin'--",
+    "1; DROP TABLE res_user; --",
+    "') UNION SELECT login, password_hash FROM res_user --",
+    '"><script>alert(1)</script>',
+    '<img src=x onerror=alert(1)>',
+    '{{7*7}}${7*7}%(password)s',
+    '../../../../etc/passwd',
+    '..%2f..%2f..%2fetc%2fpasswd',
+    'x\x00y',
+    'ä' * 5000,
+    ]
+
+
+@dataclass
+class Attempt:
+    attack: str
+    target: str
+    payload: str
+    success: bool
+    detail: str = ''
+
+    def __str__(self):
+        mark = 'SUCCESS' if self.success else 'refused'
+        payload = self.payload if len(self.payload) < 60 else (
+            self.payload[:57] + '...')
+        return (f'[{mark}] {self.attack}: {self.target} '
+            f'{payload!r} → {self.detail}')
+
+
+@dataclass
+class Target:
+    url: str  # ends with /
+    database: str
+    password: str = DEMO_PASSWORD
+    attempts: list = field(default_factory=list)
+
+    @property
+    def rpc(self):
+        return f'{self.url}{self.database}/rpc/'
+
+    def client(self, login):
+        return Client(self.url, self.database, login, self.password)
+
+    def record(self, attack, target, payload, success, detail=''):
+        attempt = Attempt(attack, target, str(payload), bool(success),
+            str(detail)[:100])
+        self.attempts.append(attempt)
+        print(attempt, flush=True)
+        return attempt
+
+
+def fetch(method, url, body=None, headers=None):
+    "(status, body text) of a request, whatever the status"
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname, parts.port, timeout=60)
+    try:
+        # The path goes out as given: no client-side normalisation of ../
+        connection.request(method, parts.path + (
+                f'?{parts.query}' if parts.query else ''),
+            body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read().decode('utf-8', 'replace')
+    finally:
+        connection.close()
+
+
+def rpc_status(target, method, params, headers):
+    "(status, answer) of a JSON-RPC call with the given headers"
+    body = json.dumps({'id': 1, 'method': method, 'params': params})
+    return fetch('POST', target.rpc, body, {
+            'Content-Type': 'application/json', **headers})
+
+
+def login(target, login_, **parameters):
+    "True if the login gave a session"
+    try:
+        post(target.rpc, 'common.db.login',
+            [login_, {'password': target.password, **parameters}, 'en'])
+        return True
+    except (urllib.error.HTTPError, RPCError):
+        return False
+
+
+def login_answer(target, login_, **parameters):
+    "The HTTP status, or 200 with the kind of error, of a login"
+    try:
+        post(target.rpc, 'common.db.login',
+            [login_, {'password': target.password, **parameters}, 'en'])
+        return 200, 'session'
+    except urllib.error.HTTPError as error:
+        return error.code, ''
+    except RPCError as error:
+        return 200, error.kind
+
+
+# Where an anonymous or logged-in attacker can put a payload.
+# (name, function(target, payload) → (success, detail))
+def _login_name(target, payload):
+    status, kind = login_answer(target, payload)
+    return status >= 500 or kind == 'session', f'HTTP {status} {kind}'
+
+
+def _rpc_search(target, payload):
+    "Agent staff's own session, payloads in domains, orders and fields"
+    client = target.agent_b
+    results = []
+    for call in [
+            ('search', [('serial', '=', payload)], 0, None, None),
+            ('search', [('serial', 'ilike', f'%{payload}%')], 0, None, None),
+            ('search', [(payload, '=', 1)], 0, None, None),
+            ('search', [], 0, None, [[payload, 'ASC']]),
+            ('read', target.b_vehicles[:1], [payload]),
+            ]:
+        body = json.dumps({'id': 1,
+                'method': f'model.device.vehicle.{call[0]}',
+                'params': [*call[1:], client.context]})
+        status, answer = fetch('POST', target.rpc, body, {
+                'Content-Type': 'application/json',
+                'Authorization': client.authorization})
+        leaked = False
+        if status == 200:
+            result = json.loads(answer).get('result')
+            if call[0] == 'search' and result:
+                leaked = not set(result) <= set(target.b_vehicles)
+        results.append((status >= 500 or leaked, status))
+    return any(r[0] for r in results), [r[1] for r in results]
+
+
+def _rpc_stored(target, payload):
+    "A payload stored in a text field comes back as it went in"
+    client = target.agent_b
+    vehicle = target.b_vehicles[0]
+    try:
+        client.write('device.vehicle', [vehicle], {'model_name': payload})
+        stored, = client.read('device.vehicle', [vehicle], ['model_name'])
+    except RPCError as error:
+        return False, f'refused: {error.message[:60]}'
+    except urllib.error.HTTPError as error:
+        return error.code >= 500, f'HTTP {error.code}'
+    return stored['model_name'] != payload.strip(), 'stored verbatim'
+
+
+PUBLIC_FIELDS = [
+    ('JSON-RPC login name', _login_name),
+    ('JSON-RPC domain, order and field names', _rpc_search),
+    ('vehicle model name (stored, shown on the fleet map)', _rpc_stored),
+    ]
+
+# Public URL templates; {db} is the database, {payload} the payload
+ROUTES = [
+    '/{payload}/device/fleet-map',
+    '/{db}/device/fleet-map/{payload}',
+    '/{db}/device/fleet-map/leaflet/{payload}',
+    '/{db}/device/fleet-map?x={payload}',
+    ]
+
+
+def injection(target):
+    for name, function in PUBLIC_FIELDS:
+        for payload in PAYLOADS:
+            success, detail = function(target, payload)
+            target.record('injection', name, payload, success, detail)
+    for template in ROUTES:
+        for payload in PAYLOADS:
+            quoted = urllib.parse.quote(payload, safe='/%')
+            url = target.url.rstrip('/') + template.format(
+                db=target.database, payload=quoted)
+            status, body = fetch('GET', url)
+            success = (status >= 500 or 'root:x:0' in body
+                or (status == 200 and payload in body and '<' in payload))
+            target.record('injection', template, payload, success,
+                f'HTTP {status}')
+    # The tables the payloads aimed at are still there
+    try:
+        users = target.operator.search('res.user', [])
+        target.record('injection', 'res_user table intact', '',
+            not users, f'{len(users)} users')
+    except (RPCError, urllib.error.HTTPError) as error:
+        target.record('injection', 'res_user table intact', '', True, error)
+
+
+def preferences_name(client):
+    return client.call('model.res.user.get_preferences', False, {})['name']
+
+
+def forged_sessions(target):
+    "Headers and cookies an attacker can make up or steal half of"
+    a = target.agent_a
+    operator_uid = target.operator.uid
+    _, a_uid, a_key = base64.b64decode(
+        a.authorization.split()[1]).decode().split(':')
+
+    def session(login_, uid, key):
+        return 'Session ' + base64.b64encode(
+            f'{login_}:{uid}:{key}'.encode()).decode()
+    # (name, headers, whose session it really is: the attacker's own
+    # session under another name gains nothing)
+    forged = [
+        ('random key for operator', {'Authorization': session(
+                    'operator', operator_uid, secrets.token_hex(32))}, None),
+        ('agent A key with the operator id', {'Authorization': session(
+                    'operator', operator_uid, a_key)}, None),
+        ('agent A key, operator login', {'Authorization': session(
+                    'operator', a_uid, a_key)}, a),
+        ('empty key', {'Authorization': session('agent_a', a_uid, '')},
+            None),
+        ('root user id', {'Authorization': session('admin', 0, a_key)},
+            None),
+        ('SQL in the key', {'Authorization': session(
+                    'agent_a', a_uid, "' OR '1'='1")}, None),
+        ('malformed header', {'Authorization': 'Session !!!'}, None),
+        ('wrong Basic password', {'Authorization': 'Basic ' +
+                base64.b64encode(b'operator:wrong').decode()}, None),
+        ('made-up bearer token', {'Authorization': 'Bearer ' +
+                secrets.token_hex(32)}, None),
+        ('forged session cookie', {'Cookie': f'session=operator:'
+                f'{operator_uid}:{secrets.token_hex(32)}'}, None),
+        # Cross-site requests riding on a real session
+        ('real session from another origin', {
+                'Authorization': a.authorization,
+                'Origin': 'https://evil.example'}, None),
+        ('real session from a null origin', {
+                'Authorization': a.authorization, 'Origin': 'null'}, None),
+        ]
+    for name, headers, holder in forged:
+        status, answer = rpc_status(target,
+            'model.res.user.get_preferences', [False, {}], headers)
+        result = json.loads(answer).get('result') if status == 200 else None
+        success = status >= 500 or result is not None and (
+            holder is None or result.get('name') != preferences_name(holder))
+        target.record('forged session', name, '', success, f'HTTP {status}'
+            + (f" as {result.get('name')}" if result else ''))
+    # A session that logged out is dead
+    client = target.client('agent_c')
+    client.call('common.db.logout')
+    status, _ = rpc_status(target, 'model.res.user.get_preferences',
+        [False, {}], {'Authorization': client.authorization})
+    target.record('forged session', 'replay after logout', '',
+        status == 200, f'HTTP {status}')
+
+
+def brute_force(target):
+    """Guess a password, then a second-factor code: refused, then locked
+    out after [session] max_attempt failures even with the right one"""
+    limit = target.max_attempt
+    for login_, parameters, what in [
+            (target.victim, lambda i: {'password': f'Guess-{i}-2026!'},
+                'password'),
+            (target.victim_2fa, lambda i: {'totp_code': f'{i:06d}'},
+                'second-factor code'),
+            ]:
+        for attempt in range(limit + 1):
+            status, kind = login_answer(target, login_, **parameters(attempt))
+            target.record('brute force', f'{what} of {login_}',
+                parameters(attempt), kind == 'session', f'HTTP {status}')
+        right = {}
+        if what == 'second-factor code':
+            right = {'totp_code': pyotp.TOTP(target.victim_key).now()}
+        status, kind = login_answer(target, login_, **right)
+        target.record('brute force', f'right {what} after '
+            f'{limit + 1} failures', login_,
+            kind == 'session' or status != 429, f'HTTP {status}')
+
+
+# What agent B tries on each of agent A's records
+FOREIGN_CALLS = [
+    ('read', lambda ids: [ids, ['id']]),
+    ('write', lambda ids: [ids, {}]),
+    ('delete', lambda ids: [ids]),
+    ('copy', lambda ids: [ids, {}]),
+    ('export_data', lambda ids: [ids, ['id']]),
+    ('search', lambda ids: [[('id', 'in', ids)], 0, None, None]),
+    ('search_count', lambda ids: [[('id', 'in', ids)]]),
+    ('search_read', lambda ids: [[('id', 'in', ids)], 0, None, None,
+            ['id']]),
+    ('resources', lambda ids: [ids[0]]),
+    ]
+
+
+def foreign_ids(target):
+    "Agent B with agent A's ids in every RPC call, button and wizard"
+    a, b = target.agent_a, target.agent_b
+    models = a.search_read('ir.model', [('module', 'like', 'marcier_%')],
+        ['name'])
+    for model in sorted(m['name'] for m in models):
+        try:
+            ids = a.search(model, [], limit=20)
+        except (RPCError, urllib.error.HTTPError):
+            continue
+        visible_to_b = set()
+        try:
+            visible_to_b = set(b.search(model, [('id', 'in', ids)]))
+        except (RPCError, urllib.error.HTTPError):
+            pass
+        # Records both agents see (the agents list, cities) are not A's
+        ids = [i for i in ids if i not in visible_to_b]
+        if not ids:
+            continue
+        buttons = [r['name'] for r in a.search_read(
+                'ir.model.button', [('model', '=', model)], ['name'])]
+        calls = FOREIGN_CALLS + [
+            (button, lambda ids: [ids]) for button in buttons]
+        for method, params in calls:
+            try:
+                result = b(model, method, *params(ids))
+            except RPCError as error:
+                target.record('foreign ids', f'{model}.{method}', ids[:3],
+                    False, error.message[:60])
+                continue
+            except urllib.error.HTTPError as error:
+                target.record('foreign ids', f'{model}.{method}', ids[:3],
+                    error.code >= 500, f'HTTP {error.code}')
+                continue
+            leaked = result not in (None, [], 0, {}) and not (
+                method == 'resources' and not any(result.values()))
+            target.record('foreign ids', f'{model}.{method}', ids[:3],
+                leaked, repr(result)[:60])
+    # A's records as the parent of B's new records
+    a_vehicle = a.search('device.vehicle', [('gateway_id', '!=', None)],
+        limit=1)
+    for model, values in [
+            ('device.vehicle.event', {'vehicle': a_vehicle[0],
+                    'type': 'repair', 'date': {'__class__': 'date',
+                        'year': 2026, 'month': 1, 'day': 5}}),
+            ('iot.command', {'vehicle': a_vehicle[0], 'kind': 'diagnostics'}),
+            ]:
+        try:
+            created = b.create(model, [values])
+        except (RPCError, urllib.error.HTTPError) as error:
+            target.record('foreign ids', f'{model}.create', values, False,
+                getattr(error, 'message', error))
+        else:
+            target.record('foreign ids', f'{model}.create', values, True,
+                created)
+    # Wizards opened on A's records
+    for wizard, model, state in [
+            ('device.vehicle.transfer', 'device.vehicle', 'start'),
+            ('res.notification.open', 'res.notification', 'open_'),
+            ]:
+        ids = a.search(model, [], limit=3)
+        context = {**b.context, 'active_model': model,
+            'active_id': ids[0], 'active_ids': ids}
+        try:
+            session, _, _ = b.call(f'wizard.{wizard}.create', context)
+            result = b.call(f'wizard.{wizard}.execute', session, {}, state,
+                context)
+        except (RPCError, urllib.error.HTTPError) as error:
+            target.record('foreign ids', f'wizard {wizard}', ids, False,
+                getattr(error, 'message', error))
+        else:
+            target.record('foreign ids', f'wizard {wizard}', ids, True,
+                repr(result)[:60])
+
+
+ATTACKS = [
+    ('injection', injection),
+    ('forged session', forged_sessions),
+    ('brute force', brute_force),
+    ('foreign ids', foreign_ids),
+    ]
+
+
+def prepare(target, victim, victim_2fa, victim_key, max_attempt):
+    "Log the attackers in; victims are logins the brute force may lock"
+    target.agent_a = target.client('agent_a')
+    target.agent_b = target.client('agent_b')
+    target.operator = target.client('operator')
+    target.b_vehicles = target.agent_b.search('device.vehicle', [])
+    target.victim, target.victim_2fa = victim, victim_2fa
+    target.victim_key = victim_key
+    target.max_attempt = max_attempt
+    return target
+
+
+def run(target, attacks=ATTACKS):
+    for name, function in attacks:
+        print(f'== {name}', flush=True)
+        function(target)
+    successes = [a for a in target.attempts if a.success]
+    print(f'attack run: {len(target.attempts)} attempts, '
+        f'{len(successes)} successes', flush=True)
+    return successes
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--url', required=True)
+    parser.add_argument('--db', required=True)
+    parser.add_argument('--victim', default='agent_c',
+        help="a login the brute force locks out for [session] timeout")
+    parser.add_argument('--victim-2fa', default='operator_2fa')
+    parser.add_argument('--victim-key', default='',
+        help="the TOTP key of --victim-2fa")
+    parser.add_argument('--max-attempt', type=int, default=5)
+    args = parser.parse_args(argv)
+    target = prepare(Target(args.url.rstrip('/') + '/', args.db),
+        args.victim, args.victim_2fa, args.victim_key, args.max_attempt)
+    return 1 if run(target) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

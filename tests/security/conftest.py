@@ -1,0 +1,82 @@
+"""The security tests run against a server of their own: the matrix and
+the attacks change and delete records, and lock logins out."""
+import json
+import subprocess
+
+import pytest
+
+from ..conftest import MARCIER, ROOT, running_platform
+from ..iot import Broker
+from .facts import OTHER_LOGIN
+from .matrix import Anonymous, forged
+
+FACTS = [MARCIER[0], '-m', 'tests.security.facts']
+
+
+@pytest.fixture(scope='session')
+def secured(tmp_path_factory, output):
+    "A running demo server with a second tenant, and its models' facts"
+    facts, notes = {}, []
+
+    def prepare(uri):
+        # A second `setup --demo` keeps the data and prints the notes again
+        again = subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'],
+            check=True, cwd=ROOT, timeout=600, capture_output=True,
+            text=True)
+        notes.append(again.stdout)
+        answer = subprocess.run([*FACTS, '--db', uri], check=True,
+            cwd=ROOT, timeout=300, capture_output=True, text=True)
+        facts.update(json.loads(answer.stdout))
+
+    # The server writes the broker accounts there and signals the broker
+    # of the device tests (tests/security/test_device.py)
+    broker = tmp_path_factory.mktemp('mosquitto')
+    env = {'TRYTOND_IOT__BROKER_DIR': str(broker),
+        'TRYTOND_IOT__BROKER_PID_FILE': str(broker / 'mosquitto.pid')}
+    with running_platform(tmp_path_factory.mktemp('secured'),
+            output / 'security-server.log', prepare=prepare,
+            env=env) as platform:
+        platform.broker_folder = broker
+        platform.facts = facts['models']
+        platform.agents = facts['agents']
+        platform.setup_output = notes[0]
+        yield platform
+
+
+@pytest.fixture(scope='session')
+def roles(secured):
+    "A caller per role of the matrix"
+    # A customer has no back-office account: what they can try is a
+    # session made up from what they know (their mobile number)
+    return {
+        'anonymous': Anonymous(secured.url, secured.database),
+        'customer': Anonymous(secured.url, secured.database,
+            forged('13800000001')),
+        'agent_a': secured.client('agent_a'),
+        'agent_b': secured.client('agent_b'),
+        'operator': secured.client('operator'),
+        'other_company': secured.client(OTHER_LOGIN),
+        }
+
+
+@pytest.fixture(scope='session')
+def broker(secured):
+    "A private Mosquitto with the accounts and ACL the platform generates"
+    admin = secured.client('admin')
+    broker = Broker(secured.broker_folder, secured.uri)
+    admin.write('iot.configuration', [1], {'broker': broker.platform_uri()})
+    broker.write_files()
+    broker.start()
+    broker.tenant = admin.read(
+        'iot.configuration', [1], ['tenant'])[0]['tenant']
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def secret(operator, gateway):
+    "The broker password of a gateway, as operators read it"
+    record, = operator.search_read(
+        'iot.gateway', [('username', '=', gateway)], ['secret'])
+    return record['secret']

@@ -1,0 +1,148 @@
+"""What the security matrix needs to know about a set-up demo database,
+read from its pool: the declared facts of every model a Marcier module
+registers or extends (so that a new module's models join the matrix by
+themselves) and, per model, sample record ids with their owner.
+
+It also seeds a second tenant: company "Other Tenant Ltd" with the user
+other_company, an agent X, a customer and a vehicle.
+
+    python -m tests.security.facts --db URI   # prints JSON
+"""
+import argparse
+import json
+
+from marcier import settings
+
+OTHER_COMPANY = "Other Tenant Ltd"
+OTHER_LOGIN = 'other_company'
+
+
+def seed(pool, password):
+    "The second tenant, made once"
+    from marcier_base.demo import _user, ensure
+    Party = pool.get('party.party')
+    Company = pool.get('company.company')
+    Currency = pool.get('currency.currency')
+    Agent = pool.get('marcier.agent')
+    Customer = pool.get('marcier.customer')
+    Vehicle = pool.get('device.vehicle')
+    from trytond.transaction import Transaction
+    party = ensure(Party, [('name', '=', OTHER_COMPANY)])
+    currency, = Currency.search([('code', '=', 'CNY')])
+    company = ensure(Company, [('party', '=', party.id)], {
+            'currency': currency.id})
+    _user(OTHER_LOGIN, "Other Tenant Operator", 'role_operator', company,
+        password)
+    with Transaction().set_context(company=company.id):
+        agent = ensure(Agent, [('code', '=', 'X')], {
+                'party': ensure(Party, [('name', '=', "Agent X")]).id,
+                'company': company.id})
+        ensure(Customer, [('agent', '=', agent.id)], {
+                'party': ensure(Party, [('name', '=', "Customer X")]).id,
+                'company': company.id})
+        ensure(Vehicle, [('serial', '=', 'XTN0001')], {
+                'company': company.id, 'agent': agent.id,
+                'gateway_id': 'gw-xtn0001'})
+    seed_iot(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
+    return company
+
+
+def seed_iot(pool, agents):
+    "An alarm, a command and a sample per agent: the demo has none"
+    import datetime as dt
+    from marcier_base.demo import ensure
+    Vehicle = pool.get('device.vehicle')
+    now = dt.datetime.now().replace(microsecond=0)
+    for agent in agents:
+        vehicle, = Vehicle.search([
+                ('agent', '=', agent.id), ('gateway_id', '!=', None)],
+            order=[('serial', 'ASC')], limit=1)
+        owned = {'vehicle': vehicle.id, 'company': vehicle.company.id,
+            'agent': agent.id}
+        for model, values in [
+                ('iot.alarm', {'kind': 'no_data', 'state': 'open',
+                        'opened': now}),
+                ('iot.command', {'kind': 'diagnostics', 'state': 'draft'}),
+                ('iot.telemetry', {'timestamp': now, 'received': now}),
+                ]:
+            ensure(pool.get(model), [
+                    ('vehicle', '=', vehicle.id)], {**owned, **values})
+
+
+def owner(record, company):
+    """Who a record belongs to: an agent code of the demo company (A, B,
+    C), 'co1' (demo company), 'co2' (other tenant), 'user:<login>' or
+    'shared'"""
+    fields = record._fields
+    if 'company' in fields and getattr(
+            fields['company'], 'model_name', None) == 'company.company':
+        if not record.company:
+            return 'shared'
+        if record.company.id != company.id:
+            return 'co2'
+        agent = getattr(record, 'agent', None) if 'agent' in fields else None
+        if agent is not None and agent.__name__ == 'marcier.agent':
+            return agent.code
+        return 'co1'
+    for parent in sorted(getattr(record, '__access__', ())):
+        if getattr(record, parent, None):
+            return owner(getattr(record, parent), company)
+    if 'user' in fields and getattr(
+            fields['user'], 'model_name', None) == 'res.user' and record.user:
+        return f'user:{record.user.login}'
+    return 'shared'
+
+
+def facts(uri):
+    database = settings.parse_database(uri)
+    settings.configure(database)
+    from trytond.model import ModelSingleton, ModelSQL, ModelStorage
+    from trytond.pool import Pool, isregisteredby
+    from trytond.transaction import Transaction
+
+    from marcier_base.demo import company as demo_company
+    from marcier_base.model import AgentOwnedMixin
+    pool = Pool(database.name)
+    pool.init()
+    modules = [m for m in pool._modules if m.startswith('marcier_')]
+    with Transaction().start(database.name, 0):
+        seed(pool, settings.DEMO_PASSWORD)
+        Transaction().commit()
+    result = {}
+    with Transaction().start(database.name, 0, readonly=True):
+        company = demo_company()
+        for name, Model in pool.iterobject():
+            by = [m for m in modules if isregisteredby(Model, m)]
+            if not by or not issubclass(Model, ModelStorage):
+                continue
+            Button = pool.get('ir.model.button')
+            samples = {}
+            if issubclass(Model, ModelSQL) and not Model._is_table_query():
+                for record in Model.search([], order=[('id', 'ASC')]):
+                    samples.setdefault(owner(record, company), []).append(
+                        record.id)
+            result[name] = {
+                'modules': by,
+                'agent_owned': issubclass(Model, AgentOwnedMixin),
+                'parents': {p: Model._fields[p].model_name
+                    for p in sorted(Model.__access__)},
+                'references': sorted({f.model_name
+                        for f in Model._fields.values()
+                        if f._type == 'many2one'} - {name}),
+                'table_query': Model._is_table_query(),
+                'singleton': issubclass(Model, ModelSingleton),
+                'rpc': sorted(Model.__rpc__),
+                'buttons': {b: sorted(
+                        g for g in Button.get_groups(name, b))
+                    for b in getattr(Model, '_buttons', {})},
+                'owners': samples,
+                }
+        Agent = pool.get('marcier.agent')
+        agents = {a.code: a.id for a in Agent.search([])}
+    return {'models': result, 'agents': agents}
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--db', required=True)
+    print(json.dumps(facts(parser.parse_args().db), sort_keys=True))

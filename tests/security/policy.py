@@ -1,0 +1,150 @@
+"""Who may do what on every Marcier model: the intent the matrix checks
+the running server against (not read from the server's access tables).
+
+Defaults come from declared facts: a model with AgentOwnedMixin (or whose
+access comes from such a parent through __access__) is agent-scoped,
+operators do everything, agent staff everything on their own agent's
+records.  The tables below state every exception; a model that is neither
+agent-owned nor listed has no policy and fails the matrix until one is
+written: a new module adds a few lines here.
+
+Grants are strings of r (search, read), w (write), c (create), d (delete).
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Grant:
+    operator: str = 'rwcd'
+    agent: str = ''
+    # whose records agent staff reach: 'own' agent, the whole 'company'
+    agent_scope: str = 'own'
+    # Tryton's own models: every logged-in user has these rights
+    anyone: str = ''
+    # records not tied to a company (reference data, Tryton's own)
+    shared: bool = False
+    # records of one user: each user reaches only their own
+    per_user: bool = False
+    # records without a company (e.g. audit lines of users) are everyone's
+    companyless_shared: bool = False
+    # button → rights letters needed, when not 'w' (the Tryton default)
+    buttons: dict = field(default_factory=dict)
+    admin_buttons: tuple = ()  # buttons of administrators only
+    # the module's own refusals (check_modification): denials too
+    refusals: tuple = ()
+
+
+AGENT_OWNED = Grant(agent='rwcd')
+
+POLICY = {
+    # marcier_base
+    'marcier.city': Grant(anyone='r', shared=True),
+    'marcier.agent': Grant(agent='r', agent_scope='company',
+        buttons={'create_staff': 'operator'}),
+    # the link table of agents and cities has no RPC method at all
+    'marcier.agent-marcier.city': Grant(operator='', shared=True),
+    # marcier_device
+    'device.vehicle': Grant(agent='rw', buttons={
+            'retire': 'operator', 'reactivate': 'operator'}),
+    'device.vehicle.event': Grant(agent='rwc'),
+    # access from the vehicle; the module refuses agents' changes
+    'device.vehicle.maintenance': Grant(agent='r',
+        refusals=('Operator staff manage the maintenance plans',)),
+    'device.maintenance.plan': Grant(agent='r', agent_scope='company'),
+    # marcier_iot
+    'iot.alarm': Grant(operator='rw', agent='rw'),
+    'iot.configuration': Grant(operator='', shared=True),  # admins only
+    'iot.gateway': Grant(operator='r', buttons={'rotate': 'operator'}),
+    'iot.telemetry': Grant(operator='r', agent='r'),
+    'iot.telemetry.chart': Grant(operator='r', agent='r'),
+    'iot.telemetry.reject': Grant(operator='r'),
+    # marcier_security
+    'marcier.audit': Grant(operator='r', companyless_shared=True),
+    'res.user.totp': Grant(operator='', per_user=True),
+    'res.user.totp.recovery': Grant(operator='', per_user=True),
+    # Tryton's models the modules extend: Tryton's rights, unchanged
+    'ir.cron': Grant(operator='', anyone='r', shared=True,
+        admin_buttons=('run_once',)),
+    'ir.rule': Grant(operator='', anyone='r', shared=True),
+    'res.group': Grant(operator='', anyone='r', shared=True),
+    'res.user': Grant(operator='', anyone='r', shared=True,
+        admin_buttons=('reset_password', 'reset_second_factor'),
+        refusals=('users cannot be deleted',)),
+    'res.notification': Grant(operator='', anyone='r', per_user=True,
+        buttons={'open_related': 'operator agent',
+            'mark_unread': 'operator agent'}),
+    }
+
+# The back-office roles of the matrix: (group, company, agent code)
+ROLES = {
+    'anonymous': None,
+    'customer': None,
+    'agent_a': ('agent', 'co1', 'A'),
+    'agent_b': ('agent', 'co1', 'B'),
+    'operator': ('operator', 'co1', None),
+    'other_company': ('operator', 'co2', None),
+    }
+AGENT_CODES = {'A', 'B', 'C'}
+
+
+def grant(model, facts):
+    "The model's Grant, or None when the policy does not cover it"
+    if model in POLICY:
+        return POLICY[model]
+    if facts[model]['agent_owned']:
+        return AGENT_OWNED
+
+
+def rights(model, facts, role):
+    "Letters the role has on the model, whatever the record"
+    grant_ = grant(model, facts)
+    if ROLES[role] is None:
+        return ''
+    group = ROLES[role][0]
+    return ''.join(sorted(set(getattr(grant_, group) + grant_.anyone)))
+
+
+def reaches(model, facts, role, owner):
+    "Whether the role reaches a record of owner (see facts.owner)"
+    grant_ = grant(model, facts)
+    if ROLES[role] is None:
+        return False
+    group, company, agent = ROLES[role]
+    if grant_.per_user:
+        return owner == f'user:{role}'
+    if grant_.shared:
+        return True
+    if owner == 'shared':
+        return grant_.companyless_shared
+    record_company = 'co2' if owner == 'co2' else 'co1'
+    if record_company != company:
+        return False
+    if group == 'agent':
+        scoped = facts[model]['agent_owned'] or any(
+            facts.get(p, {}).get('agent_owned')
+            for p in facts[model]['parents'].values())
+        if grant_.agent_scope == 'own' and scoped:
+            return owner == agent
+    return True
+
+
+def allowed(model, facts, role, operation, owner=None, button=None):
+    "The expected answer: True (allowed) or False (refused)"
+    have = rights(model, facts, role)
+    if operation == 'button':
+        grant_ = grant(model, facts)
+        if button in grant_.admin_buttons:
+            return False  # no matrix role is an administrator
+        groups = grant_.buttons.get(button)
+        if groups is not None:
+            need_ok = ROLES[role] is not None and ROLES[role][0] in groups
+        else:
+            need_ok = 'w' in have
+        return need_ok and 'r' in have and reaches(model, facts, role, owner)
+    letter = {'search': 'r', 'read': 'r', 'write': 'w', 'create': 'c',
+        'delete': 'd'}[operation]
+    if letter not in have:
+        return False
+    if operation == 'search' or (operation == 'create' and owner is None):
+        return True
+    return reaches(model, facts, role, owner)
