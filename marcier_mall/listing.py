@@ -474,9 +474,10 @@ class ListingLog(ModelSQL, ModelView):
     __name__ = 'mall.listing.log'
     listing = fields.Many2One(
         'mall.listing', "Listing", required=True, ondelete='CASCADE')
-    from_state = fields.Selection(
-        STATES, "From", readonly=True, required=True)
-    to_state = fields.Selection(STATES, "To", readonly=True, required=True)
+    # Not required: a create from outside must reach check_modification,
+    # which refuses it, rather than stop at a missing value
+    from_state = fields.Selection([(None, "")] + STATES, "From", readonly=True)
+    to_state = fields.Selection([(None, "")] + STATES, "To", readonly=True)
     user = fields.Many2One('res.user', "User", readonly=True)
     reason = fields.Text("Reason", readonly=True)
     date = fields.Function(fields.DateTime("Date"), 'get_date')
