@@ -232,13 +232,6 @@ class Listing(
             ('agent.rec_name', *clause[1:]),
             ]
 
-    @property
-    def lowest_price(self):
-        "The price line a visitor compares first: the cheapest per month"
-        prices = sorted(self.prices,
-            key=lambda p: (p.unit != 'month', p.price))
-        return prices[0] if prices else None
-
     @classmethod
     def check_modification(cls, mode, listings, values=None, external=False):
         super().check_modification(
@@ -453,10 +446,6 @@ class ListingPrice(
     def on_change_with_currency(self, name=None):
         if self.listing and self.listing.company:
             return self.listing.company.currency
-
-    @property
-    def place(self):
-        return self.city.name if self.city else self.region
 
     @classmethod
     def check_modification(cls, mode, prices, values=None, external=False):

@@ -66,17 +66,6 @@ def filters():
     return values
 
 
-def _picture(image, size):
-    return {'id': image.id, 'size': size,
-        'version': int((image.write_date or image.create_date).timestamp()),
-        'description': image.description or ''}
-
-
-def _price(line):
-    return {'place': line.place, 'amount': line.price, 'unit': line.unit,
-        'symbol': line.listing.company.currency.symbol}
-
-
 def search(tab='all', category=None, city=None, text=None, page=1):
     "One page of listing cards and the number of pages"
     Listing = Pool().get('mall.listing')
@@ -181,32 +170,57 @@ def card(listing):
 
 
 def detail(listing_id):
-    "The values of a public listing's page, None when it is not public"
-    Listing = Pool().get('mall.listing')
+    """The values of a public listing's page, None when it is not public;
+    read field by field: the product's other fields cost queries"""
+    pool = Pool()
+    from .product import split_features  # product imports this module
+    Listing = pool.get('mall.listing')
+    Template = pool.get('product.template')
+    Image = pool.get('product.image')
+    Parameter = pool.get('mall.product.parameter')
+    Price = pool.get('mall.listing.price')
+    City = pool.get('marcier.city')
     listings = Listing.search([('id', '=', listing_id)] + public_domain())
     if not listings:
         return None
-    listing, = listings
-    product = listing.product
-    category = product.mall_category
+    listing, = Listing.read([listing_id], ['product', 'cities',
+            'years_of_use', 'description', 'valid_to'])
+    product, = Template.read([listing['product']], ['code', 'lift_height',
+            'features', 'mall_category', 'mall_category.name',
+            'mall_category.parent.name', 'mall_model.rec_name'])
+    category = product['mall_category.']
+    values = card(listings[0])
+    symbol = values['price']['symbol'] if values['price'] else ''
     return {
-        **card(listing),
-        'pictures': [{**_picture(i, PICTURE), 'mini': MINI}
-            for i in product.images],
-        'category_path': ([category.parent.name] if category.parent else [])
-        + [category.name],
-        'category_id': category.id,
-        'model': product.mall_model.rec_name if product.mall_model else '',
-        'code': product.code,
-        'lift_height': product.lift_height,
-        'features': product.feature_lines,
-        'parameters': [{'name': p.name, 'value': p.value, 'unit': p.unit}
-            for p in product.parameters],
-        'prices': [_price(p) for p in listing.prices],
-        'cities': [{'id': c.id, 'name': c.name} for c in listing.cities],
-        'years_of_use': listing.years_of_use,
-        'description': listing.description or '',
-        'valid_to': listing.valid_to,
+        **values,
+        'pictures': [{
+                'id': i['id'], 'size': PICTURE, 'mini': MINI,
+                'version': int((i['write_date'] or i['create_date'])
+                    .timestamp()),
+                'description': i['description'] or '',
+                } for i in Image.search_read(
+                [('template', '=', product['id'])], fields_names=[
+                    'description', 'write_date', 'create_date'])],
+        'category_path': [n for n in [
+                (category.get('parent.') or {}).get('name'),
+                category['name']] if n],
+        'category_id': product['mall_category'],
+        'model': (product['mall_model.'] or {}).get('rec_name', ''),
+        'code': product['code'],
+        'lift_height': product['lift_height'],
+        'features': split_features(product['features']),
+        'parameters': Parameter.search_read(
+            [('template', '=', product['id'])], fields_names=[
+                'name', 'value', 'unit']),
+        'prices': [{'place': (p['city.'] or {}).get('name') or p['region'],
+                'amount': p['price'], 'unit': p['unit'],
+                'symbol': symbol}
+            for p in Price.search_read([('listing', '=', listing_id)],
+                fields_names=['city.name', 'region', 'price', 'unit'])],
+        'cities': City.read(listing['cities'], ['name']),
+        'years_of_use': listing['years_of_use'],
+        'description': listing['description'] or '',
+        'valid_to': listing['valid_to'],
         }
 
 
