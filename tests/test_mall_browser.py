@@ -44,11 +44,13 @@ def test_mall_pc(platform, output):
         # Filter: a top category shows its sub-categories' products
         page.select_option('#f-category', label="Electric Forklifts")
         page.click('.filter-form button')
+        page.wait_for_url('**/mall?category=*')
         names = page.locator('.card-name').all_inner_texts()
         assert names and all('Forklift' in n for n in names), names
         page.click('.tabs a:has-text("Promotions")')
-        assert page.locator('.card-name').all_inner_texts() == [
-            "MC-F15 Electric Forklift, 1.5 t"]
+        page.wait_for_url('**tab=promotion*')
+        expect(page.locator('.card-name')).to_have_text(
+            ["MC-F15 Electric Forklift, 1.5 t"])
 
         page.click('.card a')
         expect(page.locator('h1')).to_have_text(
