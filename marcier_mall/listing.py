@@ -232,13 +232,6 @@ class Listing(
             ('agent.rec_name', *clause[1:]),
             ]
 
-    @property
-    def lowest_price(self):
-        "The price line a visitor compares first: the cheapest per month"
-        prices = sorted(self.prices,
-            key=lambda p: (p.unit != 'month', p.price))
-        return prices[0] if prices else None
-
     @classmethod
     def check_modification(cls, mode, listings, values=None, external=False):
         super().check_modification(
@@ -454,10 +447,6 @@ class ListingPrice(
         if self.listing and self.listing.company:
             return self.listing.company.currency
 
-    @property
-    def place(self):
-        return self.city.name if self.city else self.region
-
     @classmethod
     def check_modification(cls, mode, prices, values=None, external=False):
         super().check_modification(
@@ -474,9 +463,10 @@ class ListingLog(ModelSQL, ModelView):
     __name__ = 'mall.listing.log'
     listing = fields.Many2One(
         'mall.listing', "Listing", required=True, ondelete='CASCADE')
-    from_state = fields.Selection(
-        STATES, "From", readonly=True, required=True)
-    to_state = fields.Selection(STATES, "To", readonly=True, required=True)
+    # Not required: a create from outside must reach check_modification,
+    # which refuses it, rather than stop at a missing value
+    from_state = fields.Selection([(None, "")] + STATES, "From", readonly=True)
+    to_state = fields.Selection([(None, "")] + STATES, "To", readonly=True)
     user = fields.Many2One('res.user', "User", readonly=True)
     reason = fields.Text("Reason", readonly=True)
     date = fields.Function(fields.DateTime("Date"), 'get_date')
