@@ -9,11 +9,11 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
-from trytond.pyson import Eval, Id
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from marcier_base.model import AgentOwnedMixin
+from marcier_base.model import OPERATOR_STAFF, AgentOwnedMixin, is_operator
 
 from . import storefront
 from .exceptions import (
@@ -37,18 +37,7 @@ UNITS = [
     ('day', "Day"),
     ('month', "Month"),
     ]
-OPERATOR = Id('marcier_base', 'group_operator').in_(
-    Eval('context', {}).get('groups', []))
 
-
-def is_operator():
-    "Whether the current user is root or operator staff"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    return (not Transaction().user
-        or ModelData.get_id('marcier_base', 'group_operator')
-        in User.get_groups())
 
 
 def strict_transition(state):
@@ -169,12 +158,12 @@ class Listing(
                     'depends': ['state'],
                     },
                 'approve': {
-                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR,
+                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR_STAFF,
                     'icon': 'tryton-ok',
                     'depends': ['state'],
                     },
                 'reject': {
-                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR,
+                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR_STAFF,
                     'icon': 'tryton-cancel',
                     'depends': ['state'],
                     },
