@@ -36,6 +36,8 @@ def serve(args, demo_logins=False, before_ready=None):
     from . import database as db
     from . import server
     database = _database(args)
+    if args.workers < 1:
+        raise SettingsError("--workers must be 1 or more")
     server.check_port(args.host, args.port)
     if not db.is_set_up(database):
         raise SettingsError(
@@ -57,7 +59,7 @@ def serve(args, demo_logins=False, before_ready=None):
                 f"password {settings.DEMO_PASSWORD}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
     server.serve(database, args.host, args.port, cron=not args.no_cron,
-        on_ready=ready)
+        on_ready=ready, workers=args.workers)
 
 
 def demo(args):
@@ -88,6 +90,9 @@ def parser():
             sub.add_argument('--port', type=int, default=8000)
             sub.add_argument('--no-cron', action='store_true',
                 help="do not run the scheduled tasks in this process")
+            sub.add_argument('--workers', type=int, default=1,
+                metavar='N', help="serve with N processes sharing the port, "
+                "each with threads (default 1)")
         return sub
 
     command('setup', setup,

@@ -1,10 +1,14 @@
 """Serve the trytond WSGI application (JSON-RPC, sao, the routes) and run
-its scheduled tasks in the same process."""
+its scheduled tasks in the same process (or in the first of several worker
+processes)."""
+import contextlib
 import errno
 import io
 import json
 import logging
+import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -98,19 +102,47 @@ def refusals_as_responses(app):
     return application
 
 
-def serve(database, host, port, cron=True, on_ready=None):
+def serve(database, host, port, cron=True, on_ready=None, workers=1):
+    """Serve with threads in workers processes that share the listening
+    socket: the first one also runs the scheduled tasks"""
     from werkzeug.serving import make_server
 
     from trytond.pool import Pool
     from trytond.wsgi import app
 
-    Pool.start()
+    Pool.start()  # imports the modules once, before forking
+    children = []
+    listener = None
+    application = refusals_as_responses(app)
+    if workers > 1:
+        listener = make_server(host, port, application, threaded=True)
+        for _ in range(workers - 1):
+            pid = os.fork()
+            if pid == 0:
+                # Each worker opens its own database connections
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                Pool(database.name).init()
+                listener.serve_forever()
+                os._exit(0)
+            children.append(pid)
+
+        def stop(signum, frame):
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            raise SystemExit(0)
+        signal.signal(signal.SIGTERM, stop)
     Pool(database.name).init()
     if cron:
         threading.Thread(
             target=run_crons, args=(database.name,), daemon=True).start()
-    server = make_server(
-        host, port, refusals_as_responses(app), threaded=True)
+    server = listener or make_server(
+        host, port, application, threaded=True)
     if on_ready:
         on_ready()
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)

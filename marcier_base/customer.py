@@ -1,7 +1,9 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import without_check_access
 
 from .model import AgentOwnedMixin
 
@@ -44,3 +46,46 @@ class Customer(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def search_rec_name(cls, name, clause):
         return [('party.rec_name', *clause[1:])]
+
+    @classmethod
+    def for_mobile(cls, agent, name, mobile, city=None, source='manual'):
+        """The customer of agent with this mobile number: an existing one,
+        else the party known by the number (or a new party named name) made
+        a customer of agent.  Workflows call it for visitors, whatever the
+        caller may read."""
+        Party = Pool().get('party.party')
+        with without_check_access():
+            customers = cls.search([
+                    ('agent', '=', agent.id), ('mobile', '=', mobile)],
+                order=[('id', 'ASC')], limit=1)
+            if customers:
+                return customers[0]
+            parties = Party.search([
+                    ('contact_mechanisms', 'where', [
+                            ('type', '=', 'mobile'),
+                            ('value_compact', '=', mobile)]),
+                    ], order=[('id', 'ASC')], limit=1)
+            if parties:
+                party, = parties
+            else:
+                party, = Party.create([{
+                            'name': name,
+                            'contact_mechanisms': [('create', [{
+                                            'type': 'mobile',
+                                            'value': mobile,
+                                            }])],
+                            }])
+            customers = cls.search([
+                    ('agent', '=', agent.id), ('party', '=', party.id)],
+                limit=1)
+            if customers:
+                return customers[0]
+            customer, = cls.create([{
+                        'party': party.id,
+                        'agent': agent.id,
+                        'company': agent.company.id,
+                        'city': city.id if city else None,
+                        'mobile': mobile,
+                        'source': source,
+                        }])
+            return customer

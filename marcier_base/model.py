@@ -14,6 +14,18 @@ from trytond.transaction import Transaction
 
 AGENT_STAFF = Id('marcier_base', 'group_agent').in_(
     Eval('context', {}).get('groups', []))
+OPERATOR_STAFF = Id('marcier_base', 'group_operator').in_(
+    Eval('context', {}).get('groups', []))
+
+
+def is_operator():
+    "Whether the current user is root or operator staff"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    return (not Transaction().user
+        or ModelData.get_id('marcier_base', 'group_operator')
+        in User.get_groups())
 
 
 class AgentOwnedMixin:

@@ -9,8 +9,9 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from marcier_base.model import is_operator
+
 from .exceptions import MaintenanceAccessError, MaintenancePlanError
-from .vehicle import is_operator
 
 
 class Plan(DeactivableMixin, ModelSQL, ModelView):

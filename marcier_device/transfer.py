@@ -5,7 +5,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .vehicle import is_operator
+from marcier_base.model import is_operator
 
 
 class Transfer(Wizard):

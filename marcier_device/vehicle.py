@@ -5,9 +5,9 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
-from marcier_base.model import AGENT_STAFF, AgentOwnedMixin
+from marcier_base.model import AGENT_STAFF, AgentOwnedMixin, is_operator
 
 from .exceptions import (
     TransferAccessError, TransferError, VehicleCustomerError,
@@ -23,15 +23,6 @@ STATUSES = [
 # that every change of hands leaves an event in the vehicle's history
 OWNERSHIP_FIELDS = {'agent', 'customer'}
 
-
-def is_operator():
-    "Whether the current user is root or operator staff"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    return (not Transaction().user
-        or ModelData.get_id('marcier_base', 'group_operator')
-        in User.get_groups())
 
 
 class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):

@@ -36,6 +36,9 @@ CYCLE_MONTHS = {'monthly': 1, 'quarterly': 3}
 # Rent of a partial month: the monthly rent / 30 per day (按日计租)
 DAYS_PER_MONTH = 30
 EXPIRY_WARNING_DAYS = 5
+# Fields only the workflow sets
+WORKFLOW_FIELDS = {'number', 'state', 'termination_date', 'expiry_warned',
+    'predecessor'}
 
 
 def billing_periods(start, end, cycle):
@@ -325,6 +328,14 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     def check_modification(cls, mode, contracts, values=None, external=False):
         super().check_modification(
             mode, contracts, values=values, external=external)
+        if external and (
+                (mode == 'write' and WORKFLOW_FIELDS & set(values))
+                or (mode == 'create' and any(
+                        c.state != 'not_started' or c.termination_date
+                        or c.expiry_warned or c.predecessor
+                        for c in contracts))):
+            raise ContractError(gettext(
+                    'marcier_lease.msg_contract_workflow_fields'))
         if mode == 'delete':
             for contract in contracts:
                 if contract.state not in {'not_started', 'cancelled'}:
@@ -514,10 +525,12 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                     ('state', 'in', ['in_progress', 'suspended']),
                     ('end_date', '<', today),
                     ]))
-        cls.start(cls.search(where + [
-                    ('state', '=', 'not_started'),
-                    ('start_date', '<=', today),
-                    ]))
+        starting = cls.search(where + [
+                ('state', '=', 'not_started'),
+                ('start_date', '<=', today),
+                ])
+        cls.start([c for c in starting if c.startable])
+        cls.warn_blocked([c for c in starting if not c.startable])
         cls.warn_expiry(cls.search(where + [
                     ('state', 'in', ['in_progress', 'suspended']),
                     ('end_date', '<=',
@@ -529,6 +542,30 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                     ('due_date', '<=', today),
                     ('contract.state', '=', 'in_progress'),
                     ]), date=today)
+
+    @property
+    def startable(self):
+        "Every line has a vehicle, available or already with the customer"
+        return bool(self.lines) and all(
+            l.vehicle and (l.vehicle.status == 'available'
+                or l.vehicle.customer == self.customer)
+            for l in self.lines)
+
+    @classmethod
+    def warn_blocked(cls, contracts):
+        "Warn the agent's staff once that a contract cannot start"
+        Notification = Pool().get('res.notification')
+        for contract in contracts:
+            title = gettext('marcier_lease.msg_contract_blocked_title',
+                contract=contract.number)
+            with without_check_access():
+                warned = Notification.search([
+                        ('label', '=', title),
+                        ('model', '=', cls.__name__),
+                        ], limit=1)
+            if not warned:
+                contract.notify('warning', 'msg_contract_blocked_title',
+                    'msg_contract_blocked_body')
 
     @classmethod
     def warn_expiry(cls, contracts):

@@ -123,8 +123,8 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                     include=[t.company, t.amount, t.state, t.unpaid_amount]),
                 # Overdue as of today: billed and not fully paid
                 Index(t, (t.due_date, Index.Range()),
-                    include=[t.company, t.agent, t.customer, t.currency,
-                        t.unpaid_amount],
+                    include=[t.id, t.company, t.agent, t.customer,
+                        t.currency, t.unpaid_amount],
                     where=billed),
                 Index(t, (t.customer, Index.Equality()),
                     (t.due_date, Index.Range()), where=billed),
@@ -205,7 +205,17 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
             cls, mode, installments, values=None, external=False):
         super().check_modification(
             mode, installments, values=values, external=external)
-        if mode == 'create' or not external:
+        if not external:
+            return
+        if mode == 'create':
+            for installment in installments:
+                if (installment.state != 'planned'
+                        or installment.paid_amount or installment.invoice
+                        or installment.bill_number
+                        or installment.contract.state != 'not_started'):
+                    raise InstallmentError(gettext(
+                            'marcier_lease.msg_installment_started',
+                            installment=installment.rec_name))
             return
         if mode == 'write' and not set(values) - {'description'}:
             return
@@ -221,6 +231,38 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                 raise InstallmentError(gettext(
                         'marcier_lease.msg_installment_started',
                         installment=installment.rec_name))
+
+    @property
+    def revenue_key(self):
+        return (self.company.id, self.agent.id, self.due_date)
+
+    @classmethod
+    def on_modification(cls, mode, installments, field_names=None):
+        "Keep the revenue days of the workbench up to date"
+        RevenueDay = Pool().get('lease.revenue.day')
+        super().on_modification(mode, installments, field_names=field_names)
+        if mode == 'create' or (mode == 'write' and field_names & {
+                    'company', 'agent', 'due_date', 'amount', 'state',
+                    'unpaid_amount'}):
+            RevenueDay.refresh({i.revenue_key for i in installments})
+
+    @classmethod
+    def on_write(cls, installments, values):
+        RevenueDay = Pool().get('lease.revenue.day')
+        callbacks = super().on_write(installments, values)
+        if values.keys() & {'company', 'agent', 'due_date'}:
+            # the days they leave
+            keys = {i.revenue_key for i in installments}
+            callbacks.append(lambda: RevenueDay.refresh(keys))
+        return callbacks
+
+    @classmethod
+    def on_delete(cls, installments):
+        RevenueDay = Pool().get('lease.revenue.day')
+        callbacks = super().on_delete(installments)
+        keys = {i.revenue_key for i in installments}
+        callbacks.append(lambda: RevenueDay.refresh(keys))
+        return callbacks
 
     @classmethod
     def bill(cls, installments, date=None):
@@ -382,6 +424,15 @@ class Payment(AgentOwnedMixin, ModelSQL, ModelView):
                 Index(t, (t.installment, Index.Equality())),
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def on_modification(cls, mode, payments, field_names=None):
+        "Keep the revenue days of the workbench up to date"
+        RevenueDay = Pool().get('lease.revenue.day')
+        super().on_modification(mode, payments, field_names=field_names)
+        if mode == 'create':
+            RevenueDay.refresh(
+                {(p.company.id, p.agent.id, p.date) for p in payments})
 
     @classmethod
     def preprocess_values(cls, mode, values):

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Cast, Literal, Union
+from sql import Cast, Literal
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
 from sql.functions import Extract
@@ -156,40 +156,26 @@ class RevenueMixin(MoneyReport):
 
     @classmethod
     def _amounts(cls):
-        """UNION ALL of the plan lines due and the payments made in the
-        context period: company, agent, date, receivable, received, overdue"""
+        """The revenue days of the context period: company, agent, date,
+        receivable, received, overdue (billed unpaid, due before today)"""
         pool = Pool()
-        Installment = pool.get('lease.installment')
-        Payment = pool.get('lease.payment')
+        RevenueDay = pool.get('lease.revenue.day')
         Date = pool.get('ir.date')
         context = Transaction().context
         today = Date.today()
         default_from, default_to = period_dates('year', today)
         from_date = context.get('from_date') or default_from
         to_date = context.get('to_date') or default_to
-        company = context.get('company') or -1
-        agent = report_agent()
-        line, payment = Installment.__table__(), Payment.__table__()
-
-        def where(table, date):
-            condition = ((table.company == company)
-                & (date >= from_date) & (date <= to_date))
-            if agent:
-                condition &= table.agent == agent
-            return condition
-        zero = Literal(Decimal(0))
-        due = line.select(
-            line.company, line.agent, line.due_date.as_('date'),
-            line.amount.as_('receivable'), zero.as_('received'),
-            Case(((line.state == 'billed') & (line.due_date < today),
-                    line.unpaid_amount), else_=zero).as_('overdue'),
-            where=where(line, line.due_date))
-        paid = payment.select(
-            payment.company, payment.agent, payment.date.as_('date'),
-            zero.as_('receivable'), payment.amount.as_('received'),
-            zero.as_('overdue'),
-            where=where(payment, payment.date))
-        return Union(due, paid, all_=True)
+        day = RevenueDay.__table__()
+        where = ((day.company == (context.get('company') or -1))
+            & (day.date >= from_date) & (day.date <= to_date))
+        if agent := report_agent():
+            where &= day.agent == agent
+        return day.select(
+            day.company, day.agent, day.date, day.receivable, day.received,
+            Case((day.date < today, day.billed_unpaid),
+                else_=Literal(Decimal(0))).as_('overdue'),
+            where=where)
 
     @classmethod
     def _sums(cls, amounts):
@@ -241,8 +227,12 @@ class RevenueTimeSeries(RevenueMixin, ModelView):
             month = Literal(1)
         bucket = Cast(Extract('YEAR', amounts.date) * 100 + month,
             cls.id.sql_type().base)
-        return amounts.select(
-            bucket.as_('id'), *cls._sums(amounts), group_by=[bucket])
+        # Grouped in an outer query: PostgreSQL does not match an
+        # expression with parameters in GROUP BY
+        buckets = amounts.select(bucket.as_('bucket'),
+            *(getattr(amounts, n) for n in cls._money))
+        return buckets.select(buckets.bucket.as_('id'),
+            *cls._sums(buckets), group_by=[buckets.bucket])
 
     @classmethod
     def get_date(cls, rows, names):
@@ -260,17 +250,16 @@ class RevenueTimeSeries(RevenueMixin, ModelView):
 
 
 class Overdue(MoneyReport, ModelView):
-    "Overdue debt per customer as of today"
+    """Overdue debt per customer as of today
+
+    No record rules: the query itself keeps to the context company and to
+    the agent of agent staff (report_agent), and a rule would make each read
+    aggregate every overdue bill once more."""
     __name__ = 'lease.reporting.overdue'
     _money = ('amount',) + tuple(
         f'days_{low}' for low, _ in AGE_BUCKETS)
-    company = fields.Many2One('company.company', "Company")
     agent = fields.Many2One('marcier.agent', "Agent")
-    customer = fields.Many2One('party.party', "Customer",
-        context={
-            'company': Eval('company', -1),
-            },
-        depends={'company'})
+    customer = fields.Many2One('party.party', "Customer")
     currency = fields.Many2One('currency.currency', "Currency")
     bills = fields.Integer("Bills")
     oldest_due_date = fields.Date("Oldest Due Date")
@@ -307,12 +296,12 @@ class Overdue(MoneyReport, ModelView):
             buckets.append(Sum(Case((condition, line.unpaid_amount),
                         else_=Literal(Decimal(0)))).as_(f'days_{low}'))
         return line.select(
-            Min(line.id).as_('id'), line.company, line.agent, line.customer,
-            line.currency, Count(Literal('*')).as_('bills'),
+            Min(line.id).as_('id'), line.agent, line.customer,
+            line.currency, Count(Literal(1)).as_('bills'),
             Min(line.due_date).as_('oldest_due_date'),
             Sum(line.unpaid_amount).as_('amount'), *buckets,
             where=where,
-            group_by=[line.company, line.agent, line.customer, line.currency])
+            group_by=[line.agent, line.customer, line.currency])
 
     def get_days_overdue(self, name):
         return (Pool().get('ir.date').today() - self.oldest_due_date).days
@@ -357,11 +346,11 @@ class VehicleStatus(ModelSQL, ModelView):
             where &= vehicle.agent == agent
         per_status = vehicle.select(
             Min(vehicle.id).as_('id'), vehicle.company, vehicle.agent,
-            vehicle.status, Count(Literal('*')).as_('vehicles'),
+            vehicle.status, Count(Literal(1)).as_('vehicles'),
             where=where,
             group_by=[vehicle.company, vehicle.agent, vehicle.status])
         total = Vehicle.__table__()
-        totals = total.select(total.agent, Count(Literal('*')).as_('total'),
+        totals = total.select(total.agent, Count(Literal(1)).as_('total'),
             where=(total.active == Literal(True))
             & (total.company == vehicle_company),
             group_by=[total.agent])
@@ -404,7 +393,7 @@ class ContractStatus(ModelSQL, ModelView):
             where &= contract.agent == agent
         return contract.select(
             Min(contract.id).as_('id'), contract.company, contract.agent,
-            contract.state, Count(Literal('*')).as_('contracts'),
+            contract.state, Count(Literal(1)).as_('contracts'),
             where=where,
             group_by=[contract.company, contract.agent, contract.state])
 

@@ -199,13 +199,13 @@ def load(context):
                         ('product', '=', product.id)]):
                 continue
             cities = {c.name: c for c in City.search([])}
+            served = sorted({cities[c].id for c, _, _ in prices})
             listing, = Listing.create([{
                         'company': company.id, 'agent': agent.id,
                         'product': product.id, 'years_of_use': years,
                         'is_new': new, 'promotion': bool(promotion),
                         'promotion_text': promotion,
-                        'cities': [('add', sorted(
-                                        {cities[c].id for c, _, _ in prices}))],
+                        'cities': [('add', served)],
                         'prices': [('create', [{
                                         'city': cities[c].id,
                                         'price': Decimal(p), 'unit': u}

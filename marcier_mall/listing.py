@@ -9,11 +9,11 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
-from trytond.pyson import Eval, Id
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from marcier_base.model import AgentOwnedMixin
+from marcier_base.model import OPERATOR_STAFF, AgentOwnedMixin, is_operator
 
 from . import storefront
 from .exceptions import (
@@ -37,18 +37,7 @@ UNITS = [
     ('day', "Day"),
     ('month', "Month"),
     ]
-OPERATOR = Id('marcier_base', 'group_operator').in_(
-    Eval('context', {}).get('groups', []))
 
-
-def is_operator():
-    "Whether the current user is root or operator staff"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    return (not Transaction().user
-        or ModelData.get_id('marcier_base', 'group_operator')
-        in User.get_groups())
 
 
 def strict_transition(state):
@@ -169,12 +158,12 @@ class Listing(
                     'depends': ['state'],
                     },
                 'approve': {
-                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR,
+                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR_STAFF,
                     'icon': 'tryton-ok',
                     'depends': ['state'],
                     },
                 'reject': {
-                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR,
+                    'invisible': (Eval('state') != 'submitted') | ~OPERATOR_STAFF,
                     'icon': 'tryton-cancel',
                     'depends': ['state'],
                     },
@@ -231,13 +220,6 @@ class Listing(
             ('product.rec_name', *clause[1:]),
             ('agent.rec_name', *clause[1:]),
             ]
-
-    @property
-    def lowest_price(self):
-        "The price line a visitor compares first: the cheapest per month"
-        prices = sorted(self.prices,
-            key=lambda p: (p.unit != 'month', p.price))
-        return prices[0] if prices else None
 
     @classmethod
     def check_modification(cls, mode, listings, values=None, external=False):
@@ -454,10 +436,6 @@ class ListingPrice(
         if self.listing and self.listing.company:
             return self.listing.company.currency
 
-    @property
-    def place(self):
-        return self.city.name if self.city else self.region
-
     @classmethod
     def check_modification(cls, mode, prices, values=None, external=False):
         super().check_modification(
@@ -474,9 +452,10 @@ class ListingLog(ModelSQL, ModelView):
     __name__ = 'mall.listing.log'
     listing = fields.Many2One(
         'mall.listing', "Listing", required=True, ondelete='CASCADE')
-    from_state = fields.Selection(
-        STATES, "From", readonly=True, required=True)
-    to_state = fields.Selection(STATES, "To", readonly=True, required=True)
+    # Not required: a create from outside must reach check_modification,
+    # which refuses it, rather than stop at a missing value
+    from_state = fields.Selection([(None, "")] + STATES, "From", readonly=True)
+    to_state = fields.Selection([(None, "")] + STATES, "To", readonly=True)
     user = fields.Many2One('res.user', "User", readonly=True)
     reason = fields.Text("Reason", readonly=True)
     date = fields.Function(fields.DateTime("Date"), 'get_date')

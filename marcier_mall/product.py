@@ -13,6 +13,11 @@ from . import storefront
 from .exceptions import CategoryError, ProductError
 
 
+def split_features(text):
+    "The features, one per line of the text"
+    return [f.strip() for f in (text or '').splitlines() if f.strip()]
+
+
 class Category(storefront.ShownMixin, metaclass=PoolMeta):
     __name__ = 'product.category'
 
@@ -122,8 +127,7 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
 
     @property
     def feature_lines(self):
-        return [f.strip() for f in (self.features or '').splitlines()
-            if f.strip()]
+        return split_features(self.features)
 
     @classmethod
     def validate_fields(cls, templates, field_names):

@@ -34,13 +34,6 @@ def _int(value, default=None, low=1, high=2 ** 31 - 1):
     return number if low <= number <= high else default
 
 
-def _common(request):
-    return {
-        'categories': storefront.categories(),
-        'cities': storefront.cities(),
-        }
-
-
 @page('/mall', model='mall.listing')
 def mall(request):
     args = request.args
@@ -54,7 +47,7 @@ def mall(request):
     if html is None:
         cards, total, number, pages = storefront.search(
             tab, category, city, text, number)
-        html = render_html(request, 'mall_list.html', **_common(request),
+        html = render_html(request, 'mall_list.html', **storefront.filters(),
             cards=cards, total=total, page=number, pages=pages,
             filters={'tab': tab, 'category': category, 'city': city,
                 'q': text})
@@ -80,7 +73,7 @@ FORM_FIELDS = ['name', 'mobile', 'city', 'quantity', 'period',
 def _detail_page(request, listing, form=None, errors=None, status=200):
     form = {f: (form or {}).get(f, '') for f in FORM_FIELDS}
     return render(request, 'mall_detail.html', status=status,
-        **_common(request), listing=listing, form=form,
+        **storefront.filters(), listing=listing, form=form,
         errors=errors or {}, csrf_field=CSRF_FIELD,
         csrf_token=csrf_field(request),
         sent=request.args.get('sent') == '1',

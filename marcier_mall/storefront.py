@@ -5,8 +5,16 @@
 import datetime as dt
 import math
 
+from sql import As, NullsFirst
+from sql.aggregate import Min
+from sql.conditionals import Coalesce
+
+from trytond import backend
 from trytond.cache import Cache
+from trytond.model import fields
 from trytond.pool import Pool
+from trytond.tools import sqlite_apply_types
+from trytond.transaction import Transaction
 
 PER_PAGE = 24
 TABS = ('all', 'new', 'promotion')
@@ -36,31 +44,26 @@ def public_domain():
         ]
 
 
-def categories():
-    "The two levels of categories that have listed products"
-    Category = Pool().get('product.category')
-    tops = Category.search([('parent', '=', None)])
-    return [{
-            'id': c.id, 'name': c.name,
-            'children': [{'id': s.id, 'name': s.name} for s in c.childs],
-            } for c in tops]
-
-
-def cities():
-    City = Pool().get('marcier.city')
-    return [{'id': c.id, 'name': c.name} for c in City.search([])]
-
-
-def _picture(image, size):
-    return {'id': image.id, 'size': size,
-        'version': int(image.write_date.timestamp())
-        if image.write_date else int(image.create_date.timestamp()),
-        'description': image.description or ''}
-
-
-def _price(line):
-    return {'place': line.place, 'amount': line.price, 'unit': line.unit,
-        'symbol': line.listing.company.currency.symbol}
+def filters():
+    "The categories (two levels) and cities to filter on, cached"
+    pool = Pool()
+    Category = pool.get('product.category')
+    City = pool.get('marcier.city')
+    values = pages.get('filters')
+    if values is None:
+        children = {}
+        for category in Category.search([('parent', '!=', None)]):
+            children.setdefault(category.parent.id, []).append(
+                {'id': category.id, 'name': category.name})
+        values = pages.set('filters', {
+                'categories': [{
+                        'id': c.id, 'name': c.name,
+                        'children': children.get(c.id, []),
+                        } for c in Category.search([('parent', '=', None)])],
+                'cities': [{'id': c.id, 'name': c.name}
+                    for c in City.search([])],
+                })
+    return values
 
 
 def search(tab='all', category=None, city=None, text=None, page=1):
@@ -88,54 +91,136 @@ def search(tab='all', category=None, city=None, text=None, page=1):
     page = min(page, pages_)
     listings = Listing.search(domain, offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE)
-    return [card(l) for l in listings], total, page, pages_
+    return cards(listings), total, page, pages_
+
+
+def cards(listings):
+    """The cards of listings in one query: the list is the busiest page,
+    the ORM would read each relation of 24 records in turn"""
+    pool = Pool()
+    Listing = pool.get('mall.listing')
+    Template = pool.get('product.template')
+    Category = pool.get('product.category')
+    Agent = pool.get('marcier.agent')
+    Party = pool.get('party.party')
+    City = pool.get('marcier.city')
+    Price = pool.get('mall.listing.price')
+    Image = pool.get('product.image')
+    Company = pool.get('company.company')
+    if not listings:
+        return []
+    listing, template, category = (Listing.__table__(),
+        Template.__table__(), Category.__table__())
+    agent, party, city = (
+        Agent.__table__(), Party.__table__(), City.__table__())
+    price, image = Price.__table__(), Image.__table__()
+
+    def lowest(unit):
+        return price.select(Min(price.price),
+            where=(price.listing == listing.id) & (price.unit == unit))
+
+    def cover(column):
+        return image.select(column, where=image.template == template.id,
+            order_by=[NullsFirst(image.sequence), image.id], limit=1)
+    query = listing.join(template, condition=listing.product == template.id
+        ).join(category, condition=template.mall_category == category.id
+        ).join(agent, condition=listing.agent == agent.id
+        ).join(party, condition=agent.party == party.id
+        ).join(city, 'LEFT', condition=agent.city == city.id
+        ).select(listing.id, template.name, category.name, city.name,
+            party.name, template.rated_load, listing.is_new,
+            listing.promotion, listing.promotion_text, listing.company,
+            As(lowest('month'), 'month'), As(lowest('day'), 'day'),
+            cover(image.id),
+            As(cover(Coalesce(image.write_date, image.create_date)),
+                'cover_date'),
+            where=fields.SQL_OPERATORS['in'](
+                listing.id, [l.id for l in listings]))
+    if backend.name == 'sqlite':
+        sqlite_apply_types(query, [None] * 10 + ['NUMERIC', 'NUMERIC', None,
+                'TIMESTAMP'])
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*query)
+    rows = {r[0]: r for r in cursor}
+    symbols = {c.id: c.currency.symbol for c in Company.browse(
+            {r[9] for r in rows.values()})}
+    result = []
+    for listing in listings:
+        (id_, name, category_, city_, agent_, load, new, promotion, text,
+            company, month, day, cover_id, cover_date) = rows[listing.id]
+        amount, unit = (month, 'month') if month is not None else (
+            day, 'day')
+        result.append({
+                'id': id_, 'name': name, 'category': category_,
+                'city': city_ or '', 'agent': agent_, 'rated_load': load,
+                'price': {'amount': amount, 'unit': unit,
+                    'symbol': symbols[company]}
+                if amount is not None else None,
+                'is_new': bool(new),
+                'promotion': text if promotion else None,
+                'cover': {'id': cover_id, 'size': THUMB,
+                    'version': int(cover_date.timestamp())}
+                if cover_id else None,
+                })
+    return result
 
 
 def card(listing):
-    product = listing.product
-    cover = next(iter(product.images), None)
-    lowest = listing.lowest_price
-    return {
-        'id': listing.id,
-        'name': product.name,
-        'category': product.mall_category.name,
-        'city': listing.agent.city.name if listing.agent.city else '',
-        'agent': listing.agent.party.name,
-        'rated_load': product.rated_load,
-        'price': _price(lowest) if lowest else None,
-        'is_new': listing.is_new,
-        'promotion': listing.promotion_text if listing.promotion else None,
-        'cover': _picture(cover, THUMB) if cover else None,
-        }
+    return cards([listing])[0]
 
 
 def detail(listing_id):
-    "The values of a public listing's page, None when it is not public"
-    Listing = Pool().get('mall.listing')
+    """The values of a public listing's page, None when it is not public;
+    read field by field: the product's other fields cost queries"""
+    pool = Pool()
+    from .product import split_features  # product imports this module
+    Listing = pool.get('mall.listing')
+    Template = pool.get('product.template')
+    Image = pool.get('product.image')
+    Parameter = pool.get('mall.product.parameter')
+    Price = pool.get('mall.listing.price')
+    City = pool.get('marcier.city')
     listings = Listing.search([('id', '=', listing_id)] + public_domain())
     if not listings:
         return None
-    listing, = listings
-    product = listing.product
-    category = product.mall_category
+    listing, = Listing.read([listing_id], ['product', 'cities',
+            'years_of_use', 'description', 'valid_to'])
+    product, = Template.read([listing['product']], ['code', 'lift_height',
+            'features', 'mall_category', 'mall_category.name',
+            'mall_category.parent.name', 'mall_model.rec_name'])
+    category = product['mall_category.']
+    values = card(listings[0])
+    symbol = values['price']['symbol'] if values['price'] else ''
     return {
-        **card(listing),
-        'pictures': [{**_picture(i, PICTURE), 'mini': MINI}
-            for i in product.images],
-        'category_path': ([category.parent.name] if category.parent else [])
-        + [category.name],
-        'category_id': category.id,
-        'model': product.mall_model.rec_name if product.mall_model else '',
-        'code': product.code,
-        'lift_height': product.lift_height,
-        'features': product.feature_lines,
-        'parameters': [{'name': p.name, 'value': p.value, 'unit': p.unit}
-            for p in product.parameters],
-        'prices': [_price(p) for p in listing.prices],
-        'cities': [{'id': c.id, 'name': c.name} for c in listing.cities],
-        'years_of_use': listing.years_of_use,
-        'description': listing.description or '',
-        'valid_to': listing.valid_to,
+        **values,
+        'pictures': [{
+                'id': i['id'], 'size': PICTURE, 'mini': MINI,
+                'version': int((i['write_date'] or i['create_date'])
+                    .timestamp()),
+                'description': i['description'] or '',
+                } for i in Image.search_read(
+                [('template', '=', product['id'])], fields_names=[
+                    'description', 'write_date', 'create_date'])],
+        'category_path': [n for n in [
+                (category.get('parent.') or {}).get('name'),
+                category['name']] if n],
+        'category_id': product['mall_category'],
+        'model': (product['mall_model.'] or {}).get('rec_name', ''),
+        'code': product['code'],
+        'lift_height': product['lift_height'],
+        'features': split_features(product['features']),
+        'parameters': Parameter.search_read(
+            [('template', '=', product['id'])], fields_names=[
+                'name', 'value', 'unit']),
+        'prices': [{'place': (p['city.'] or {}).get('name') or p['region'],
+                'amount': p['price'], 'unit': p['unit'],
+                'symbol': symbol}
+            for p in Price.search_read([('listing', '=', listing_id)],
+                fields_names=['city.name', 'region', 'price', 'unit'])],
+        'cities': City.read(listing['cities'], ['name']),
+        'years_of_use': listing['years_of_use'],
+        'description': listing['description'] or '',
+        'valid_to': listing['valid_to'],
         }
 
 

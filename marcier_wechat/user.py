@@ -9,7 +9,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
 from .exceptions import RegistrationError
 
@@ -134,48 +134,39 @@ class User(ModelSQL, ModelView):
                 'agent': agent.id})
 
     def _customer(self, mobile, name, agent):
+        """(party, agent): the customer with this mobile number or the one
+        of its party, whatever the agent; else a new customer of agent"""
         pool = Pool()
         Customer = pool.get('marcier.customer')
         Party = pool.get('party.party')
         company = self.account.company
         with without_check_access():
-            customers = Customer.search([
+            known = Customer.search([
                     ('company', '=', company.id), ('mobile', '=', mobile)],
                 order=[('id', 'ASC')], limit=1)
-            if customers:
-                return customers[0].party, customers[0].agent
-            parties = Party.search([
-                    ('contact_mechanisms', 'where', [
-                            ('type', '=', 'mobile'),
-                            ('value_compact', '=', mobile)]),
-                    ], order=[('id', 'ASC')], limit=1)
+            if not known:
+                known = Customer.search([
+                        ('company', '=', company.id),
+                        ('party.contact_mechanisms', 'where', [
+                                ('type', '=', 'mobile'),
+                                ('value_compact', '=', mobile)]),
+                        ], order=[('id', 'ASC')], limit=1)
+            if known:
+                return known[0].party, known[0].agent
             if not agent or agent.company != company or not agent.active:
                 raise RegistrationError(gettext(
                         'marcier_wechat.msg_user_agent'))
             name = (name or '').strip()[:100]
-            if parties:
-                party, = parties
-                known = Customer.search([('party', '=', party.id)],
-                    order=[('id', 'ASC')], limit=1)
-                if known:
-                    return party, known[0].agent
-            elif not name:
+            if not name and not Party.search([
+                        ('contact_mechanisms', 'where', [
+                                ('type', '=', 'mobile'),
+                                ('value_compact', '=', mobile)]),
+                        ], limit=1):
                 raise RegistrationError(gettext('marcier_wechat.msg_user_name'))
-            else:
-                party, = Party.create([{
-                            'name': name,
-                            'contact_mechanisms': [('create', [{
-                                            'type': 'mobile',
-                                            'value': mobile}])],
-                            }])
-            with Transaction().set_context(company=company.id):
-                Customer.create([{
-                            'party': party.id, 'agent': agent.id,
-                            'company': company.id, 'mobile': mobile,
-                            'source': 'wechat'}])
+            customer = Customer.for_mobile(agent, name, mobile, source='wechat')
             agent.notify('reminder', gettext(
                     'marcier_wechat.msg_user_new_customer_title',
-                    customer=party.rec_name),
+                    customer=customer.party.rec_name),
                 gettext('marcier_wechat.msg_user_new_customer_body',
-                    customer=party.rec_name, mobile=mobile))
-            return party, agent
+                    customer=customer.party.rec_name, mobile=mobile))
+            return customer.party, agent

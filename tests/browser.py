@@ -31,7 +31,8 @@ def browser():
 
 
 def sao_login(page, platform, login, password='Marcier-Demo-2026'):
-    "Log in to sao and wait for its menu"
+    "Log in to sao and wait for its menu and start-up tab"
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     page.goto(f'{platform.url}#{platform.database}')
     # The Login button does nothing until the database list has come; on
     # a busy PostgreSQL server trytond takes a while to make it
@@ -41,6 +42,12 @@ def sao_login(page, platform, login, password='Marcier-Demo-2026'):
     page.fill('input[type=password]', password)
     page.keyboard.press('Enter')
     page.locator('#menu .treeview tbody tr').first.wait_for(timeout=30000)
+    # The user's start-up action (the workbench) opens its tab after the
+    # menu: wait for it, so that the tabs a test opens come after it
+    try:
+        page.locator('#tablist li').first.wait_for(timeout=30000)
+    except PlaywrightTimeoutError:
+        pass  # a user without start-up action
 
 
 def sao_open_menu(page, *path):

@@ -4,7 +4,6 @@ import sqlite3
 import subprocess
 import time
 
-import pytest
 
 from .conftest import MARCIER, ROOT, free_port
 

@@ -227,3 +227,25 @@ def test_contract_by_agent(agent_a, operator):
     messages = agent_a.search_read('res.notification',
         [('label', 'like', '%created%')], ['label'])
     assert messages
+
+
+def test_workflow_fields_only_by_buttons(agent_a):
+    "A forged write cannot skip the workflow or touch a billed plan line"
+    contract, = agent_a.search('lease.contract',
+        [('state', '=', 'in_progress')], limit=1)
+    with pytest.raises(RPCError, match='workflow buttons'):
+        agent_a.write('lease.contract', [contract], {'state': 'completed'})
+    with pytest.raises(RPCError, match='workflow buttons'):
+        agent_a.write('lease.contract', [contract], {'expiry_warned': True})
+    state, = agent_a.read('lease.contract', [contract], ['state'])
+    assert state['state'] == 'in_progress'
+    line, = agent_a.search('lease.installment', [
+            ('contract', '=', contract), ('state', '=', 'billed')], limit=1)
+    with pytest.raises(RPCError, match='Only the due date'):
+        agent_a.write('lease.installment', [line], {
+                'paid_amount': {'__class__': 'Decimal', 'decimal': '1'}})
+    with pytest.raises(RPCError, match='fixed once'):
+        agent_a.create('lease.installment', [{
+                'contract': contract, 'due_date': {'__class__': 'date',
+                    'year': 2026, 'month': 1, 'day': 1},
+                'amount': {'__class__': 'Decimal', 'decimal': '1'}}])

@@ -44,11 +44,13 @@ def test_mall_pc(platform, output):
         # Filter: a top category shows its sub-categories' products
         page.select_option('#f-category', label="Electric Forklifts")
         page.click('.filter-form button')
+        page.wait_for_url('**/mall?category=*')
         names = page.locator('.card-name').all_inner_texts()
         assert names and all('Forklift' in n for n in names), names
         page.click('.tabs a:has-text("Promotions")')
-        assert page.locator('.card-name').all_inner_texts() == [
-            "MC-F15 Electric Forklift, 1.5 t"]
+        page.wait_for_url('**tab=promotion*')
+        expect(page.locator('.card-name')).to_have_text(
+            ["MC-F15 Electric Forklift, 1.5 t"])
 
         page.click('.card a')
         expect(page.locator('h1')).to_have_text(
@@ -136,3 +138,24 @@ def test_operator_review_list(platform, output):
         row.locator('button', has_text="Detail").click()
         page.get_by_text("Offer Details").first.wait_for()
         page.screenshot(path=output / 'mall-sao-listing-form.png')
+
+
+def test_operator_product_form(platform, output):
+    "The catalogue's product form: the Mall page and the pictures"
+    with browser() as chromium:
+        page = chromium.new_page(viewport={'width': 1280, 'height': 900})
+        sao_login(page, platform, 'operator')
+        # Tryton's own Products menu comes after ours: open the first
+        sao_open_menu(page, "Marcier", "Mall", "Catalogue", "Categories")
+        page.locator('#menu tr', has_text="Products").first.dblclick()
+        row = page.locator('.treeview tr', has_text="MC-F15").first
+        row.wait_for()
+        assert "Counterbalance Forklifts" in row.inner_text()
+        row.dblclick()
+        page.get_by_role('tab', name="Mall", exact=True).click()
+        pane = page.locator('.tab-pane.active')
+        pane.get_by_text("Load centre").first.wait_for()
+        assert "Lithium battery" in pane.locator('textarea').first.input_value()
+        page.screenshot(path=output / 'mall-sao-product-form.png')
+        page.get_by_role('tab', name="Images", exact=True).click()
+        expect(page.locator('.tab-pane.active .treeview tbody tr')).to_have_count(3)

@@ -285,6 +285,26 @@ class MarcierLeaseTestCase(
         self.assertEqual(self.vehicles['VA1'].status, 'available')
 
     @with_transaction()
+    def test_start_blocked(self):
+        "A contract whose vehicle is away waits, its staff warned once"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        blocked = self._contract(vehicles=('VA1', 'VA2'))
+        other = self._contract(vehicles=('VA3',))
+        Vehicle.start_repair([self.vehicles['VA2']])
+        self._process(JAN15)
+        self._process(dt.date(2026, 1, 16))
+        self.assertEqual((blocked.state, other.state),
+            ('not_started', 'in_progress'))
+        self.assertEqual(self.vehicles['VA1'].status, 'available')
+        self.assertEqual(
+            len(self._messages(self.staff_a, 'cannot start')), 1)
+        Vehicle.finish_repair([self.vehicles['VA2']])
+        self._process(dt.date(2026, 1, 17))
+        self.assertEqual(blocked.state, 'in_progress')
+
+    @with_transaction()
     def test_suspended_not_billed(self):
         "A suspended contract is not billed until it resumes"
         pool = Pool()
@@ -521,6 +541,18 @@ class MarcierLeaseTestCase(
                     'to_date': dt.date(2026, 2, 28)}, 'agent'), {
                 a: (D('1550.50'), D('550.50'), D('1550.50')),
                 })
+        # The revenue days kept up to date are those computed from scratch
+        RevenueDay = Pool().get('lease.revenue.day')
+        fields = ['company', 'agent', 'date', 'receivable', 'received',
+            'billed_unpaid']
+
+        def days():
+            return sorted(tuple(r[f] for f in fields) for r in
+                RevenueDay.read([d.id for d in RevenueDay.search([])],
+                    fields))
+        kept = days()
+        RevenueDay.rebuild()
+        self.assertEqual(kept, days())
         # Agent staff read their own figures whatever they ask for
         self.assertEqual(
             figures('lease.reporting.revenue', {**q1, 'agent': a}, 'agent',

@@ -83,7 +83,8 @@ class MarcierMallTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
 
     def _messages(self, user, kind):
         Notification = Pool().get('res.notification')
-        return Notification.search([('user', '=', user.id), ('kind', '=', kind)])
+        return Notification.search(
+            [('user', '=', user.id), ('kind', '=', kind)])
 
     @with_transaction()
     def test_category_two_levels(self):

@@ -58,6 +58,23 @@ POLICY = {
     'iot.telemetry': Grant(operator='r', agent='r'),
     'iot.telemetry.chart': Grant(operator='r', agent='r'),
     'iot.telemetry.reject': Grant(operator='r'),
+    # marcier_mall: the catalogue is the operators' (product admins)
+    'product.category': Grant(anyone='r', shared=True),
+    'product.template': Grant(anyone='r', shared=True),
+    'product.image': Grant(anyone='r', shared=True),
+    'mall.product.model': Grant(anyone='r', shared=True),
+    'mall.product.parameter': Grant(anyone='r', shared=True),
+    'mall.listing': Grant(agent='rwcd', buttons={'approve': 'operator',
+            'reject': 'operator', 'detail': 'operator'}),
+    'mall.listing.price': Grant(agent='rwcd'),
+    # link table and throttle counts: no RPC method at all
+    'mall.listing-marcier.city': Grant(operator='', shared=True),
+    'mall.client.attempt': Grant(operator='', shared=True),
+    # written by the listing's workflow only
+    'mall.listing.log': Grant(operator='r', agent='r',
+        refusals=('written by its workflow only',)),
+    # inquiries come from the public mall, never typed in
+    'mall.inquiry': Grant(operator='rw', agent='rw'),
     # marcier_wechat: work orders come from WeChat (no create), the
     # photos through their work order, the settings are the operator's
     'device.repair': Grant(operator='rw', agent='rw'),
