@@ -109,7 +109,7 @@ class MarcierLeaseTestCase(
         LeaseTestMixin, CompanyTestMixin, AgentTestMixin, ModuleTestCase):
     "Test Marcier Lease module"
     module = 'marcier_lease'
-    extras = ['marcier_iot']
+    extras = ['marcier_iot', 'marcier_mall']
 
     def test_billing_periods(self):
         "Billing periods by cycle; a partial month counts its days / 30"
@@ -721,7 +721,7 @@ class MarcierLeaseTestCase(
                         'customer': self.customers['A1'].id,
                         'start_date': JAN15, 'end_date': JAN15}])
             Quotation.quote([empty])
-        self.assertEqual(Quotation._get_origin(), [])
+        self.assertEqual(Quotation._get_origin(), ['mall.inquiry'])
 
     @with_transaction()
     def test_iot_service_areas(self):
