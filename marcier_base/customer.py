@@ -1,11 +1,27 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import re
+
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
 from .model import AgentOwnedMixin
+
+MOBILE = re.compile(r'^1[3-9]\d{9}$')
+
+
+def normalise_mobile(value):
+    "A mainland mobile number without spaces, dashes or +86"
+    value = re.sub(r'[\s-]', '', value or '')
+    return re.sub(r'^(\+|00)?86', '', value) if len(value) > 11 else value
+
+
+def valid_mobile(value):
+    "The normalised mainland mobile number of value, or None"
+    value = normalise_mobile(value)
+    return value if MOBILE.match(value) else None
 
 
 class Customer(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):

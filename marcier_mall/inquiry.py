@@ -2,7 +2,6 @@
 # repository contains the full copyright notices and license terms.
 """Online inquiries (在线询价) of mall visitors, owned by the listing's agent
 who follows them up (SPEC B3); a leasing module turns them into quotes."""
-import re
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -10,20 +9,14 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from marcier_base.customer import MOBILE, normalise_mobile
 from marcier_base.model import AgentOwnedMixin
 
 from .exceptions import InquiryError
 from .listing import UNITS, strict_transition
 
-MOBILE = re.compile(r'^1[3-9]\d{9}$')
 QUANTITY_MAX = 500
 PERIOD_MAX = {'day': 365, 'month': 120}
-
-
-def normalise_mobile(value):
-    "A mainland mobile number without spaces, dashes or +86"
-    value = re.sub(r'[\s-]', '', value or '')
-    return re.sub(r'^(\+|00)?86', '', value) if len(value) > 11 else value
 
 
 class Inquiry(AgentOwnedMixin, Workflow, ModelSQL, ModelView):

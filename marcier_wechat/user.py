@@ -11,20 +11,12 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
+from marcier_base.customer import valid_mobile
+
 from .exceptions import RegistrationError
 
-MOBILE_LENGTH = 11
 CODE_TTL = 10 * 60
 CODE_ATTEMPTS = 5
-
-
-def normalise_mobile(mobile):
-    "A mainland China mobile number as 11 digits, or None"
-    digits = ''.join(c for c in (mobile or '') if c.isdigit())
-    if digits.startswith('86') and len(digits) == MOBILE_LENGTH + 2:
-        digits = digits[2:]
-    if len(digits) == MOBILE_LENGTH and digits.startswith('1'):
-        return digits
 
 
 class User(ModelSQL, ModelView):
@@ -104,7 +96,7 @@ class User(ModelSQL, ModelView):
         caller throttles"""
         from .sms import backend
         Store = Pool().get('wechat.store')
-        mobile = normalise_mobile(mobile)
+        mobile = valid_mobile(mobile)
         if not mobile:
             raise RegistrationError(gettext('marcier_wechat.msg_user_mobile'))
         code = f'{secrets.randbelow(10 ** 6):06d}'
