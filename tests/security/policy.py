@@ -57,7 +57,10 @@ POLICY = {
     'iot.gateway': Grant(operator='r', buttons={'rotate': 'operator'}),
     'iot.telemetry': Grant(operator='r', agent='r'),
     'iot.telemetry.chart': Grant(operator='r', agent='r'),
-    'iot.telemetry.reject': Grant(operator='r'),
+    # The broker's refusals of the whole database (one MQTT tenant per
+    # database), without company: every operator reads them (known limit,
+    # docs/security.md)
+    'iot.telemetry.reject': Grant(operator='r', shared=True),
     # marcier_security
     'marcier.audit': Grant(operator='r', companyless_shared=True),
     'res.user.totp': Grant(operator='', per_user=True),
