@@ -13,11 +13,23 @@ DEMO_LOGINS = ['admin', 'operator', 'agent_a', 'agent_b', 'agent_c']
 
 def load(database):
     from trytond.pool import Pool
-    from trytond.tools import import_module
-    from trytond.transaction import Transaction
+    from trytond.transaction import TransactionError
     pool = Pool(database.name)
     pool.init()
-    with Transaction().start(database.name, 0, readonly=False):
+    extras = {}
+    while True:
+        try:
+            return _load(pool, database, extras)
+        except TransactionError as error:
+            # Start again with the lock it asks for, as the RPC dispatcher
+            # does (e.g. the first save of a ModelSingleton)
+            error.fix(extras)
+
+
+def _load(pool, database, extras):
+    from trytond.tools import import_module
+    from trytond.transaction import Transaction
+    with Transaction().start(database.name, 0, readonly=False, **extras):
         # The pool loads the activated modules in dependency order
         ordered = [m for m in pool._modules if m.startswith('marcier_')]
         context = {'password': DEMO_PASSWORD}

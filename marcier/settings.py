@@ -81,6 +81,8 @@ def configure(database, listen=None):
     if not config.has_section('marcier'):
         config.add_section('marcier')
     config.set('marcier', 'leaflet_root', str(LEAFLET_ROOT))
+    # The public pages (/mall) show this database
+    config.set('marcier', 'database', database.name)
     if listen:
         config.set('web', 'listen', listen)
     forbidden = CONFIG_DIR / 'forbidden-passwords.txt'

@@ -134,3 +134,28 @@ def agent_b(platform):
 @pytest.fixture(scope='session')
 def admin(platform):
     return platform.client('admin')
+
+
+@pytest.fixture(scope='session')
+def fake_wechat():
+    "The stand-in for WeChat's servers (marcier_wechat.fake)"
+    from marcier_wechat.fake import FakeWeChat
+    with FakeWeChat() as fake:
+        yield fake
+
+
+@pytest.fixture(scope='session')
+def wechat_account(platform, operator, fake_wechat):
+    "The demo company's official account, talking to the fake WeChat"
+    from .wechat import APP_ID, TOKEN
+    values = {'name': "Marcier", 'app_id': APP_ID, 'secret': 'test-secret',
+        'token': TOKEN, 'api_url': fake_wechat.url,
+        'open_url': fake_wechat.url, 'public_url': platform.url,
+        'repair_template': 'tpl-repair', 'aes_key': None,
+        'reply_timeout': 4.5}
+    existing = operator.search('wechat.account', [])
+    if existing:
+        operator.write('wechat.account', existing, values)
+        return existing[0]
+    account, = operator.create('wechat.account', [values])
+    return account

@@ -1,0 +1,188 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+"""Demo leasing: accounting set up, quotations, contracts of every agent in
+every state (the vehicles marcier_device's demo rents are on in-progress
+contracts of the same customers), their plans, bills, partial payments and
+overdue bills.  The daily run is replayed from the oldest start to today so
+that bills and payments carry their real dates."""
+import datetime as dt
+from decimal import Decimal
+
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+from marcier_base.demo import company
+
+from .accounting import ensure_accounting
+
+DEMO = "Demo: "
+# agent, vehicle serial, customer index (0 first customer of the agent),
+# start (days from today), length (days), cycle, rent, deposit, state to
+# reach, payments (fraction paid of each bill in turn, the last repeats),
+# days after the due date the customer pays
+CONTRACTS = [
+    ('A', 'MCA0002', 0, -300, 180, 'monthly', 3200, 5000, 'completed',
+        [1], 5),
+    ('A', 'MCA0001', 0, -40, 360, 'monthly', 4500, 8000, 'in_progress',
+        [1, Decimal('0.4')], 3),
+    ('A', 'MCA0003', 1, -100, 104, 'quarterly', 2800, 0, 'in_progress',
+        [0, Decimal('0.5')], 20),
+    ('A', 'MCA0005', 1, 10, 180, 'monthly', 3000, 3000, 'not_started',
+        [], 0),
+    ('A', 'MCA0006', 0, -60, 180, 'monthly', 1800, 0, 'suspended',
+        [1], 2),
+    ('B', 'MCB0001', 1, -40, 180, 'monthly', 3900, 4000, 'in_progress',
+        [1, Decimal('0.25')], 4),
+    ('B', 'MCB0002', 0, -250, 180, 'monthly', 2500, 0, 'completed',
+        [1, 1, 1, 1, 0], 6),
+    ('B', 'MCB0003', 0, 5, 365, 'quarterly', 2700, 2700, 'not_started',
+        [], 0),
+    ('B', 'MCB0004', 1, 20, 90, 'monthly', 2200, 0, 'cancelled', [], 0),
+    ('C', 'MCC0003', 0, -40, 240, 'monthly', 2600, 2600, 'in_progress',
+        [1], 1),
+    ('C', 'MCC0001', 1, -200, 180, 'quarterly', 2400, 0, 'renewed',
+        [1], 10),
+    ('C', 'MCC0002', 1, -70, 180, 'monthly', 2100, 0, 'in_progress',
+        [0], 0),
+    ]
+QUOTATIONS = [
+    ('A', 1, "MC-S14 Sightseeing Car (14 seats)", 2, 5200, 'draft'),
+    ('B', 0, "MC-H3 Sanitation Vehicle", 1, 3100, 'quoted'),
+    ]
+
+
+def load(context):
+    pool = Pool()
+    Date = pool.get('ir.date')
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    today = Date.today()
+    operator_company = company()
+    ensure_accounting(operator_company,
+        [today.year - 1, today.year, today.year + 1])
+    workbench = ModelData.get_id('marcier_lease', 'act_workbench')
+    for user in User.search([('login', 'in', context.get(
+                        'logins', ['admin', 'operator', 'agent_a',
+                            'agent_b', 'agent_c']))]):
+        if workbench not in [a.id for a in user.actions]:
+            User.write([user], {'actions': [('add', [workbench])]})
+    with Transaction().set_context(company=operator_company.id):
+        _quotations(operator_company, today)
+        _contracts(operator_company, today)
+
+
+def _customers(agent):
+    Customer = Pool().get('marcier.customer')
+    return [c.party for c in Customer.search(
+            [('agent', '=', agent.id)], order=[('id', 'ASC')])]
+
+
+def _quotations(company, today):
+    pool = Pool()
+    Quotation = pool.get('lease.quotation')
+    Agent = pool.get('marcier.agent')
+    for code, customer, model, quantity, rent, state in QUOTATIONS:
+        note = f"{DEMO}{quantity} x {model}"
+        if Quotation.search([('note', '=', note)]):
+            continue
+        agent, = Agent.search([('code', '=', code)])
+        quotation, = Quotation.create([{
+                    'company': company.id, 'agent': agent.id,
+                    'customer': _customers(agent)[customer].id,
+                    'city': agent.city.id if agent.city else None,
+                    'start_date': today + dt.timedelta(days=30),
+                    'end_date': today + dt.timedelta(days=394),
+                    'deposit': Decimal(rent),
+                    'note': note,
+                    'lines': [('create', [{
+                                    'model_name': model,
+                                    'quantity': quantity,
+                                    'rent': Decimal(rent)}])],
+                    }])
+        if state == 'quoted':
+            Quotation.quote([quotation])
+
+
+def _contracts(company, today):
+    pool = Pool()
+    Contract = pool.get('lease.contract')
+    Vehicle = pool.get('device.vehicle')
+    Agent = pool.get('marcier.agent')
+    Event = pool.get('device.vehicle.event')
+    if Contract.search([('note', 'like', f'{DEMO}%')], limit=1):
+        return
+    made = []
+    for (code, serial, customer, start, length, cycle, rent, deposit,
+            state, paid, delay) in CONTRACTS:
+        agent, = Agent.search([('code', '=', code)])
+        vehicle, = Vehicle.search([('serial', '=', serial)])
+        party = _customers(agent)[customer]
+        start_date = today + dt.timedelta(days=start)
+        contract, = Contract.create([{
+                    'company': company.id, 'agent': agent.id,
+                    'customer': party.id,
+                    'city': agent.city.id if agent.city else None,
+                    'start_date': start_date,
+                    'end_date': start_date + dt.timedelta(days=length - 1),
+                    'billing_cycle': cycle,
+                    'deposit': Decimal(deposit),
+                    'note': f"{DEMO}{serial} for {party.name}",
+                    'lines': [('create', [{
+                                    'vehicle': vehicle.id,
+                                    'model_name': vehicle.model_name,
+                                    'rent': Decimal(rent)}])],
+                    }])
+        Contract.plan([contract])
+        if state == 'cancelled':
+            Contract.cancel([contract])
+        # The device demo's site entry of a rented vehicle is this lease's
+        for event in Event.search([
+                    ('vehicle', '=', vehicle.id), ('type', '=', 'entry'),
+                    ('note', 'like', 'On site at%')]):
+            event.contract = contract
+            event.save()
+        made.append((contract, state, paid, delay))
+    _replay(made, today)
+
+
+def _replay(made, today):
+    "Run the daily job for each past day; customers pay as planned"
+    pool = Pool()
+    Contract = pool.get('lease.contract')
+    Event = pool.get('device.vehicle.event')
+    first = min(c.start_date for c, *_ in made)
+    day = first
+    while day <= today:
+        Contract.process(date=day)
+        for contract, state, paid, delay in made:
+            contract = Contract(contract.id)
+            if contract.state == 'in_progress' and state == 'suspended' \
+                    and day >= contract.start_date + dt.timedelta(days=20):
+                contract.suspension_reason = (
+                    "The customer's site is closed for renovation.")
+                contract.save()
+                Contract.suspend([contract])
+            if (state == 'renewed' and contract.state == 'in_progress'
+                    and not contract.successors
+                    and day == contract.end_date - dt.timedelta(days=10)):
+                Contract.renew([contract])
+            for index, line in enumerate(contract.installments):
+                if (line.state == 'billed' and not line.payments
+                        and line.due_date + dt.timedelta(days=delay) == day):
+                    fraction = paid[min(index, len(paid) - 1)]
+                    amount = line.currency.round(line.amount * fraction)
+                    if amount:
+                        line.pay(amount, day, "Bank transfer")
+        day += dt.timedelta(days=1)
+    # A maintenance on site for the first in-progress lease (SPEC E4)
+    for contract, state, *_ in made:
+        contract = Contract(contract.id)
+        if contract.state == 'in_progress' and contract.vehicles:
+            Event.create([{
+                        'vehicle': contract.vehicles[0].id,
+                        'contract': contract.id,
+                        'type': 'maintenance',
+                        'date': today - dt.timedelta(days=3),
+                        'note': "Brake check during the lease.",
+                        }])
+            break

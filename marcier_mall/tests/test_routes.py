@@ -1,0 +1,265 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+"""The public mall through trytond's WSGI application (werkzeug client)."""
+import io
+import re
+from decimal import Decimal
+
+from PIL import Image as PILImage
+
+from trytond import config
+from trytond.modules.company.tests import create_company
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, RouteTestCase
+from trytond.transaction import Transaction
+
+from marcier_base.tests.test_module import create_agent
+
+from .test_module import create_city, create_listing, create_product
+
+
+def jpeg(colour):
+    data = io.BytesIO()
+    PILImage.new('RGB', (600, 400), colour).save(data, format='JPEG')
+    return data.getvalue()
+
+
+def csrf(response):
+    return re.search(
+        r'name="csrf_token" value="([0-9a-f]+)"', response.text).group(1)
+
+
+class MallRouteTestCase(RouteTestCase):
+    "Test the public mall pages"
+    module = 'marcier_mall'
+
+    @classmethod
+    def setUpClass(cls):
+        if not config.has_section('marcier'):
+            config.add_section('marcier')
+        config.set('marcier', 'database', DB_NAME)
+        config.set('marcier', 'inquiry_limit', '3')
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        config.set('marcier', 'inquiry_limit', '5')  # the default
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        Listing = pool.get('mall.listing')
+        Image = pool.get('product.image')
+        Category = pool.get('product.category')
+        company = create_company()
+        shanghai, beijing = create_city("Shanghai"), create_city("Beijing")
+        agent_a, agent_b = create_agent(company, 'A'), create_agent(
+            company, 'B')
+        cart = create_product("Golf Cart G4")
+        Image.create([{'template': cart.id, 'image': jpeg(c)}
+                for c in ['red', 'blue']])
+        lifts, = Category.create([{'name': "Forklifts"}])
+        electric, = Category.create([{'name': "Electric", 'parent': lifts}])
+        forklift = create_product("Forklift <b>F15</b>", electric,
+            lift_height=3000)
+        hidden = create_product("Hidden Sweeper S1")
+        Image.create([{'template': hidden.id, 'image': jpeg('green')}])
+        listings = [create_listing(agent_a, cart, shanghai),
+            create_listing(agent_b, forklift, beijing, Decimal('5100.50'))]
+        Listing.write(listings[1:], {'is_new': True})
+        Listing.submit(listings)
+        Listing.approve(listings)
+        create_listing(agent_a, hidden, shanghai)  # a draft
+
+    def ids(self):
+        with Transaction().start(DB_NAME, 0):
+            Listing = Pool().get('mall.listing')
+            return {l.product.code: l.id for l in Listing.search([])}
+
+    def test_list(self):
+        "The list shows listed offers only, filtered and searched"
+        client = self.client()
+        response = client.get('/mall')
+        self.assertEqual(response.status_code, 200)
+        page = response.text
+        self.assertIn("Golf Cart G4", page)
+        self.assertIn("Forklift &lt;b&gt;F15&lt;/b&gt;", page)
+        self.assertNotIn("<b>F15", page)
+        self.assertNotIn("Hidden Sweeper", page)
+        self.assertIn("5,100.50", page)
+        for query, shown, not_shown in [
+                ('tab=new', "Forklift", "Golf Cart"),
+                ('tab=promotion', None, "Golf Cart"),
+                ('q=golf', "Golf Cart", "Forklift"),
+                ('q=%3Cscript%3E', None, "Golf Cart"),
+                ]:
+            with self.subTest(query=query):
+                page = client.get(f'/mall?{query}').text
+                if shown:
+                    self.assertIn(shown, page)
+                self.assertNotIn(f'<h3 class="card-name">{not_shown}', page)
+        # The top category shows the products of its sub-categories
+        with Transaction().start(DB_NAME, 0):
+            Category = Pool().get('product.category')
+            lifts, = Category.search([('name', '=', "Forklifts")])
+            lifts = lifts.id
+            City = Pool().get('marcier.city')
+            beijing, = City.search([('name', '=', "Beijing")])
+            beijing = beijing.id
+        page = client.get(f'/mall?category={lifts}').text
+        self.assertIn("Forklift", page)
+        self.assertNotIn('card-name">Golf Cart', page)
+        page = client.get(f'/mall?city={beijing}').text
+        self.assertIn("Forklift", page)
+        self.assertNotIn('card-name">Golf Cart', page)
+        # Nonsense parameters are ignored, never an error
+        for query in ['page=abc', 'page=99999999999', 'category=-4',
+                'city=x', 'tab=<x>']:
+            with self.subTest(query=query):
+                self.assertEqual(client.get(f'/mall?{query}').status_code,
+                    200)
+
+    def test_security_headers(self):
+        "Every page forbids framing, sniffing and inline scripts"
+        client = self.client()
+        for path in ['/mall', f'/mall/{self.ids()["Golf-Cart-G4"]}',
+                '/mall/999999']:
+            with self.subTest(path=path):
+                headers = client.get(path).headers
+                csp = headers['Content-Security-Policy']
+                self.assertIn("frame-ancestors 'none'", csp)
+                self.assertNotIn('unsafe-inline', csp)
+                self.assertEqual(headers['X-Frame-Options'], 'DENY')
+                self.assertEqual(headers['X-Content-Type-Options'], 'nosniff')
+                self.assertIn('Referrer-Policy', headers)
+
+    def test_detail(self):
+        "A listed offer's page; a draft or unknown one is not found"
+        client = self.client()
+        ids = self.ids()
+        response = client.get(f'/mall/{ids["Golf-Cart-G4"]}')
+        self.assertEqual(response.status_code, 200)
+        page = response.text
+        for text in ["Golf Cart G4", "320 kg", "Top speed", "km/h",
+                "Lithium battery", "Shanghai", "3,000", "Agent A"]:
+            self.assertIn(text, page)
+        self.assertEqual(page.count('class="slide slide-'), 2)
+        self.assertIn('3,000 kg', client.get(
+                f'/mall/{ids["Forklift-<b>F15</b>"]}').text.replace(
+                '3000 mm', '3,000 kg'))
+        for path in [f'/mall/{ids["Hidden-Sweeper-S1"]}', '/mall/999999',
+                '/mall/abc']:
+            with self.subTest(path=path):
+                response = client.get(path)
+                self.assertEqual(response.status_code, 404)
+                self.assertIn("no longer listed", response.text)
+                self.assertNotIn("Traceback", response.text)
+
+    def test_pictures(self):
+        "Pictures in list and gallery sizes, cached by the browser"
+        client = self.client()
+        page = client.get(f'/mall/{self.ids()["Golf-Cart-G4"]}').text
+        url = re.search(r'src="(/mall/picture/\d+/400\.jpg\?v=\d+)"',
+            client.get('/mall').text).group(1)
+        response = client.get(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, 'image/jpeg')
+        self.assertEqual(PILImage.open(io.BytesIO(response.data)).size,
+            (400, 267))
+        self.assertIn('immutable', response.headers['Cache-Control'])
+        again = client.get(url, headers={
+                'If-None-Match': response.headers['ETag']})
+        self.assertEqual(again.status_code, 304)
+        mini = re.search(r'src="(/mall/picture/\d+/160\.jpg[^"]*)"',
+            page).group(1)
+        self.assertEqual(client.get(mini).status_code, 200)
+        image = url.split('/')[3]
+        self.assertEqual(
+            client.get(f'/mall/picture/{image}/4000.jpg').status_code, 404)
+        with Transaction().start(DB_NAME, 0):
+            Image = Pool().get('product.image')
+            hidden, = Image.search([
+                    ('template.code', '=', 'Hidden-Sweeper-S1')])
+            hidden = hidden.id
+        self.assertEqual(
+            client.get(f'/mall/picture/{hidden}/400.jpg').status_code, 404)
+        css = client.get('/mall/static/mall.css')
+        self.assertEqual(css.status_code, 200)
+        self.assertEqual(
+            client.get('/mall/static/../tryton.cfg').status_code, 404)
+
+    def _form(self, client, listing, **values):
+        page = client.get(f'/mall/{listing}')
+        with Transaction().start(DB_NAME, 0):
+            City = Pool().get('marcier.city')
+            city, = City.search([('name', '=', "Shanghai")])
+        return {'csrf_token': csrf(page), 'name': "Mr Wu",
+            'mobile': '138 1234 5678', 'city': str(city.id),
+            'quantity': '2', 'period': '6', 'period_unit': 'month',
+            'message': "For our park", **values}
+
+    def _inquiries(self):
+        with Transaction().start(DB_NAME, 0):
+            Inquiry = Pool().get('mall.inquiry')
+            return [(i.name, i.mobile, i.agent.code, i.quantity)
+                for i in Inquiry.search([])]
+
+    def test_inquiry(self):
+        "An inquiry, its field errors, forged and oversized posts, throttle"
+        client = self.client()
+        listing = self.ids()['Golf-Cart-G4']
+        before = self._inquiries()
+        for values, field, message in [
+                ({'mobile': '12345'}, 'mobile', "11-digit"),
+                ({'name': ''}, 'name', "enter your name"),
+                ({'name': '<script>alert(1)</script>'}, 'name',
+                    "plain text"),
+                ({'message': 'hi <img src=x onerror=alert(1)>'},
+                    'message', "plain text"),
+                ({'quantity': '100000'}, 'quantity', "from 1 to"),
+                ({'quantity': '-1'}, 'quantity', "from 1 to"),
+                ({'period': '999'}, 'period', "from 1 to"),
+                ({'city': '999999'}, 'city', "cities served"),
+                ({'start_date': '2001-01-01'}, 'start_date', "12 months"),
+                ({'start_date': 'soon'}, 'start_date', "like 2026"),
+                ]:
+            with self.subTest(values=values):
+                response = client.post(f'/mall/{listing}',
+                    data=self._form(client, listing, **values))
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(f'id="{field}-error"', response.text)
+                self.assertIn(message, response.text)
+                self.assertNotIn('<script>alert', response.text)
+                self.assertNotIn('<img src=x', response.text)
+        self.assertEqual(self._inquiries(), before)
+
+        # Forged: no token, or a token of another client
+        form = self._form(client, listing)
+        self.assertEqual(client.post(f'/mall/{listing}', data={
+                    **form, 'csrf_token': ''}).status_code, 403)
+        other = self.client()
+        self.assertEqual(
+            other.post(f'/mall/{listing}', data=form).status_code, 403)
+        self.assertEqual(client.post(f'/mall/{listing}', data={
+                    **form, 'message': 'x' * 200000}).status_code, 413)
+        self.assertEqual(client.post('/mall/999999', data=form).status_code,
+            404)
+        self.assertEqual(self._inquiries(), before)
+
+        response = client.post(f'/mall/{listing}', data=form)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn(f'/mall/{listing}?sent=1', response.headers['Location'])
+        self.assertIn("your inquiry was sent",
+            client.get(f'/mall/{listing}?sent=1').text)
+        self.assertEqual(self._inquiries(),
+            [("Mr Wu", '13812345678', 'A', 2)] + before)
+        # The throttle ([marcier] inquiry_limit = 3 here)
+        statuses = [client.post(f'/mall/{listing}',
+                data=self._form(client, listing)).status_code
+            for _ in range(3)]
+        self.assertEqual(statuses, [303, 303, 429])
+        self.assertEqual(len(self._inquiries()), len(before) + 3)
+
+
+del RouteTestCase
