@@ -65,6 +65,44 @@ POLICY = {
     'marcier.audit': Grant(operator='r', companyless_shared=True),
     'res.user.totp': Grant(operator='', per_user=True),
     'res.user.totp.recovery': Grant(operator='', per_user=True),
+    # marcier_mall: the operator keeps the catalogue (Product
+    # Administration), everyone reads it; agents keep their listings, the
+    # operator reviews them
+    'product.template': Grant(anyone='r', shared=True),
+    'product.category': Grant(anyone='r', shared=True),
+    'product.image': Grant(anyone='r', shared=True),
+    'mall.product.model': Grant(anyone='r', shared=True),
+    'mall.product.parameter': Grant(anyone='r', shared=True),
+    'mall.listing': Grant(agent='rwcd', buttons={
+            'approve': 'operator', 'reject': 'operator',
+            'detail': 'operator', 'draft': 'operator agent',
+            'submit': 'operator agent', 'delist': 'operator agent'}),
+    # the link table of listings and cities has no RPC method
+    'mall.listing-marcier.city': Grant(operator=''),
+    'mall.listing.price': Grant(agent='rwcd'),
+    'mall.listing.log': Grant(operator='r', agent='r',
+        refusals=('written by its workflow only',)),
+    'mall.inquiry': Grant(operator='rw', agent='rw'),
+    'mall.client.attempt': Grant(operator=''),  # the throttle's counters
+    # marcier_lease
+    'lease.configuration': Grant(operator='', anyone='r', shared=True),
+    'lease.contract.line': Grant(agent='rwcd'),
+    'lease.quotation.line': Grant(agent='rwcd'),
+    'lease.payment': Grant(operator='r', agent='r'),
+    'lease.reporting.contract_status': Grant(operator='r', agent='r'),
+    'lease.reporting.overdue': Grant(operator='r', agent='r'),
+    'lease.reporting.revenue': Grant(operator='r', agent='r'),
+    'lease.reporting.revenue.time_series': Grant(operator='r', agent='r'),
+    'lease.reporting.vehicle_status': Grant(operator='r', agent='r'),
+    # marcier_wechat: the official account is the operator's; customers'
+    # repair requests go to the vehicle's agent
+    'wechat.account': Grant(),
+    'wechat.user': Grant(operator='r'),
+    'wechat.push': Grant(operator=''),
+    'wechat.store': Grant(operator=''),
+    'device.repair': Grant(operator='rw', agent='rw'),
+    'device.repair.photo': Grant(operator='rw', agent='rw'),
+    'device.repair.rating': Grant(operator='r', agent='r'),
     # Tryton's models the modules extend: Tryton's rights, unchanged
     'ir.cron': Grant(operator='', anyone='r', shared=True,
         admin_buttons=('run_once',)),
