@@ -10,18 +10,23 @@
   LC00006 has started") to someone who may not read it.
 
 Both found by tests/security (attack.py, the matrix).  Reading the records
-first applies every rule, the parents' included."""
+first (or, before a write or delete, checking its rules as the write
+itself does next) applies every rule, the parents' included."""
 from trytond.model import ModelSQL
 from trytond.transaction import Transaction
 
 
-def check_rules(cls, records):
-    "Raise AccessError unless the RPC caller may read records"
+def check_rules(cls, records, mode='read'):
+    "Raise AccessError unless the RPC caller may read or mode records"
     transaction = Transaction()
     if transaction.user and issubclass(cls, ModelSQL):
         ids = [r.id for r in records if r.id is not None and r.id >= 0]
         with transaction.set_context(_check_access=True):
-            cls.read(ids, ['id'])
+            if mode == 'read':
+                cls.read(ids, ['id'])
+            else:
+                # The check (and refusal) the write or delete makes next
+                cls._ModelSQL__check_domain_rule(ids, mode)
 
 
 class RulesFirstMixin:
@@ -36,6 +41,6 @@ class RulesFirstMixin:
     @classmethod
     def check_modification(cls, mode, records, values=None, external=False):
         if external and mode in {'write', 'delete'}:
-            check_rules(cls, records)
+            check_rules(cls, records, mode)
         super().check_modification(
             mode, records, values=values, external=external)
