@@ -2,8 +2,7 @@
 factor by itself, the fleet map shows stored markup as text."""
 import pytest
 
-from ..browser import browser
-from ..test_device_browser import open_fleet_map
+from ..browser import browser, sao_login
 from .users import code, enrol, new_user
 
 pytestmark = pytest.mark.browser
@@ -42,7 +41,14 @@ def test_fleet_map_shows_markup_as_text(secured, output):
         {'serial': vehicle['serial'] + markup})
     try:
         with browser() as chromium:
-            _, fleet_map = open_fleet_map(chromium, secured, 'agent_a')
+            # Logged in to sao, straight to the page (its session cookie)
+            fleet_map = chromium.new_page(
+                viewport={'width': 1280, 'height': 800})
+            sao_login(fleet_map, secured, 'agent_a')
+            fleet_map.goto(
+                f'{secured.url}{secured.database}/device/fleet-map')
+            fleet_map.wait_for_selector('body[data-state=ready]',
+                timeout=30000)
             labels = fleet_map.locator('.vehicle-label', has_text=markup)
             assert labels.count() == 1
             assert fleet_map.locator('#injected').count() == 0
