@@ -75,18 +75,42 @@ def _readable_login(environ):
         and isinstance(data['params'][1], dict))
 
 
+MAX_FORM_BODY = 1024 * 1024
+
+
+def _has_nul(environ):
+    """Whether the URL or a form body carries a NUL character, which no
+    text field holds and PostgreSQL refuses with an error"""
+    url = environ.get('PATH_INFO', '') + environ.get('QUERY_STRING', '')
+    if '\x00' in url or '%00' in url:
+        return True
+    if 'application/x-www-form-urlencoded' in environ.get('CONTENT_TYPE', ''):
+        try:
+            length = int(environ.get('CONTENT_LENGTH') or 0)
+        except ValueError:
+            return False
+        if 0 < length <= MAX_FORM_BODY:
+            body = environ['wsgi.input'].read(length)
+            environ['wsgi.input'] = io.BytesIO(body)
+            return b'%00' in body or b'\x00' in body
+    return False
+
+
 def refusals_as_responses(app):
     """Answer what trytond 8.0 would answer with a 500 (found by
     tests/security/test_fuzz.py): a refusal it raises where nothing turns it
     into an answer (a request from a foreign Origin), and RPC requests in
-    neither JSON nor XML, which it cannot read, and cookie logins without
-    their parameters"""
+    neither JSON nor XML, which it cannot read, cookie logins without
+    their parameters, and NUL characters in URLs and forms (found on
+    PostgreSQL by tests/security/attack.py in the mall and WeChat URLs)"""
     from werkzeug.exceptions import (
         BadRequest, HTTPException, UnsupportedMediaType)
 
     def application(environ, start_response):
         content_type = environ.get('CONTENT_TYPE', '')
         try:
+            if _has_nul(environ):
+                raise BadRequest()
             if (environ.get('REQUEST_METHOD') == 'POST'
                     and RPC_PATH.match(environ.get('PATH_INFO', ''))
                     and 'json' not in content_type

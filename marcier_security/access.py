@@ -1,21 +1,46 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Record rules on export: Tryton 8.0's export_data reads the records it is
-given without checking the record rules of the models whose access comes
-from a parent (__access__): agent B exported agent A's vehicle history
-(found by tests/security/attack.py).  Reading the records first applies
-every rule, the parents' included."""
+"""Record rules before anything else looks at a record, for every model:
+
+- Tryton 8.0's export_data reads the records it is given without checking
+  the record rules of models whose access comes from a parent
+  (__access__): agent B exported agent A's vehicle history;
+- check_modification runs before the record rules of a write or delete,
+  so a module's refusal could name another agent's record ("contract
+  LC00006 has started") to someone who may not read it.
+
+Both found by tests/security (attack.py, the matrix).  Reading the records
+first (or, before a write or delete, checking its rules as the write
+itself does next) applies every rule, the parents' included."""
 from trytond.model import ModelSQL
 from trytond.transaction import Transaction
 
 
-class ExportAccessMixin:
+def check_rules(cls, records, mode='read'):
+    "Raise AccessError unless the RPC caller may read or mode records"
+    transaction = Transaction()
+    if transaction.user and issubclass(cls, ModelSQL):
+        ids = [r.id for r in records if r.id is not None and r.id >= 0]
+        with transaction.set_context(_check_access=True):
+            if mode == 'read':
+                cls.read(ids, ['id'])
+            else:
+                # The check (and refusal) the write or delete makes next
+                cls._ModelSQL__check_domain_rule(ids, mode)
+
+
+class RulesFirstMixin:
     __slots__ = ()
 
     @classmethod
     def export_data(cls, records, fields_names, header=False):
-        transaction = Transaction()
-        if (transaction.user and transaction.check_access
-                and issubclass(cls, ModelSQL)):
-            cls.read([r.id for r in records if r.id >= 0], ['id'])
+        if Transaction().check_access:
+            check_rules(cls, records)
         return super().export_data(records, fields_names, header=header)
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        if external and mode in {'write', 'delete'}:
+            check_rules(cls, records, mode)
+        super().check_modification(
+            mode, records, values=values, external=external)

@@ -39,6 +39,15 @@ AUDITED = {
     'res.user': audit(('login', 'active', 'agent', 'groups'),
         masked=('password',)),
     'res.group': audit(('totp_required',)),
+    # listing states and prices (A5-A7)
+    'mall.listing': audit(('state', 'agent', 'product', 'promotion')),
+    'mall.listing.price': audit(('price', 'unit', 'city')),
+    # contract money (G1)
+    'lease.contract': audit(('state', 'customer', 'deposit', 'start_date',
+            'end_date')),
+    'lease.contract.line': audit(('vehicle', 'rent')),
+    'lease.installment': audit(('amount', 'due_date', 'state')),
+    'lease.payment': audit(('amount', 'date')),
     }
 
 

@@ -100,7 +100,14 @@ class User(metaclass=PoolMeta):
                 return user_id
             return  # counted as a failed attempt: brute force is throttled
         if cls._sms_available(user):
-            return cls._login_sms(login, parameters)
+            try:
+                return cls._login_sms(login, parameters)
+            except LoginException:
+                # authentication_sms asks again after a wrong code, which
+                # no attempt counter sees: make it a failed attempt
+                if parameters.get('sms_code'):
+                    return
+                raise
         if not user.totp_required():
             return user_id
         factor = SecondFactor.pending(user_id)

@@ -166,7 +166,7 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
                 radius: city.radius * 1000,
                 color: '#9fb3c8', weight: 1, fillColor: '#ffffff',
                 fillOpacity: 0.55, interactive: false,
-            }).addTo(blank).bindTooltip(city.name, {
+            }).addTo(blank).bindTooltip(text(city.name), {
                 permanent: true, direction: 'bottom', offset: [0, 10],
                 className: 'city-label',
             });
@@ -248,7 +248,8 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
             if (!marker) {
                 // Few vehicles: their serials stay written next to them
                 marker = L.circleMarker(position, style(vehicle))
-                    .bindPopup('').bindTooltip(vehicle.serial, {
+                    // Leaflet writes a string tooltip as HTML
+                    .bindPopup('').bindTooltip(text(vehicle.serial), {
                         permanent: vehicles.length <= LABELLED,
                         direction: 'right', offset: [8, 0],
                         className: 'vehicle-label',

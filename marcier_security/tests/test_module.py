@@ -1,6 +1,9 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import re
+import tempfile
 import time
+from pathlib import Path
 from unittest.mock import patch
 
 import pyotp
@@ -121,6 +124,41 @@ class MarcierSecurityTestCase(
         self.assertEqual(
             self.login('op', totp_code=recovery[1].replace('-', ' ')),
             user.id)
+
+    @with_transaction()
+    def test_sms_second_factor(self):
+        "Where an SMS backend is set, a user with a mobile gets a code"
+        pool = Pool()
+        User = pool.get('res.user')
+        user = self._user(required=True)
+        User.write([user], {'mobile': '+8613800000001'})
+        # No backend: the enrolment prompt of the authenticator app
+        with self.assertRaises(LoginException) as prompt:
+            self.login('op')
+        self.assertEqual(prompt.exception.name, 'totp_code')
+        with tempfile.TemporaryDirectory() as folder:
+            outbox = Path(folder) / 'sms.txt'
+            get = config.get
+            settings = {
+                ('authentication_sms', 'function'):
+                'marcier_security.sms.outbox',
+                ('marcier', 'sms_outbox'): str(outbox),
+                }
+
+            def patched(section, option, **kw):
+                return settings.get((section, option)) or get(
+                    section, option, **kw)
+            patched.cache_clear = get.cache_clear
+            with patch.object(config, 'get', patched):
+                self.assertEqual(User(user.id).second_factor, 'sms')
+                with self.assertRaises(LoginException) as prompt:
+                    self.login('op')
+                self.assertEqual(prompt.exception.name, 'sms_code')
+                to, text = outbox.read_text().split('\t')[1:]
+                self.assertEqual(to, '+8613800000001')
+                sms_code = re.search(r'\d{6}', text).group()
+                self.assertIsNone(self.login('op', sms_code='000000'))
+                self.assertEqual(self.login('op', sms_code=sms_code), user.id)
 
     @with_transaction()
     def test_secret_stored_encrypted(self):

@@ -13,6 +13,7 @@ import argparse
 import base64
 import http.client
 import json
+import re
 import secrets
 import sys
 import urllib.error
@@ -169,10 +170,56 @@ def _rpc_stored(target, payload):
     return stored['model_name'] != payload.strip(), 'stored verbatim'
 
 
+def _mall_form(target):
+    "(listing id, CSRF cookie, CSRF field, token) of a mall detail page"
+    status, page = fetch('GET', target.url + 'mall')
+    listing = re.search(r'href="/mall/(\d+)"', page).group(1)
+    connection = http.client.HTTPConnection(
+        *urllib.parse.urlsplit(target.url).netloc.split(':'), timeout=60)
+    try:
+        connection.request('GET', f'/mall/{listing}')
+        response = connection.getresponse()
+        page = response.read().decode()
+        cookie = response.getheader('Set-Cookie', '').split(';')[0]
+    finally:
+        connection.close()
+    field, token = re.search(
+        r'type="hidden" name="([^"]+)" value="([^"]+)"', page).groups()
+    return listing, cookie, field, token
+
+
+def _mall_inquiry(target, payload):
+    """The mall's inquiry form with the payload in every text field and a
+    bad mobile number: the form comes back with the payload escaped"""
+    listing, cookie, field, token = _mall_form(target)
+    body = urllib.parse.urlencode({field: token, 'name': payload,
+            'mobile': 'x' + payload, 'message': payload, 'quantity': '1',
+            'period': '6', 'period_unit': 'month'})
+    status, page = fetch('POST', f'{target.url}mall/{listing}', body, {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Cookie': cookie})
+    raw = '<' in payload and payload in page
+    return status >= 500 or raw or status < 400, f'HTTP {status}'
+
+
+def _mall_without_token(target, payload):
+    "The inquiry form posted without (or with a made-up) CSRF token"
+    listing, cookie, field, _ = _mall_form(target)
+    body = urllib.parse.urlencode({field: payload, 'name': 'Li Lei',
+            'mobile': '13812345678', 'quantity': '1', 'period': '6',
+            'period_unit': 'month'})
+    status, _ = fetch('POST', f'{target.url}mall/{listing}', body, {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Cookie': cookie})
+    return status < 400, f'HTTP {status}'
+
+
 PUBLIC_FIELDS = [
     ('JSON-RPC login name', _login_name),
     ('JSON-RPC domain, order and field names', _rpc_search),
     ('vehicle model name (stored, shown on the fleet map)', _rpc_stored),
+    ('mall inquiry form (name, mobile, message)', _mall_inquiry),
+    ('mall inquiry without its CSRF token', _mall_without_token),
     ]
 
 # Public URL templates; {db} is the database, {payload} the payload
@@ -181,6 +228,13 @@ ROUTES = [
     '/{db}/device/fleet-map/{payload}',
     '/{db}/device/fleet-map/leaflet/{payload}',
     '/{db}/device/fleet-map?x={payload}',
+    '/mall?q={payload}',
+    '/mall?city={payload}&category={payload}&tab={payload}',
+    '/mall/{payload}',
+    '/mall/picture/{payload}/480.jpg',
+    '/{db}/wechat/{payload}',
+    '/{db}/wechat/wxmarcierdemo0001?signature={payload}&echostr={payload}',
+    '/{db}/wechat/wxmarcierdemo0001/h5/{payload}',
     ]
 
 

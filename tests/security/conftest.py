@@ -13,10 +13,17 @@ from .matrix import Anonymous, forged
 FACTS = [MARCIER[0], '-m', 'tests.security.facts']
 
 
+def read_facts(uri):
+    "The models' facts and records' owners as they are now (see facts.py)"
+    answer = subprocess.run([*FACTS, '--db', uri], check=True,
+        cwd=ROOT, timeout=300, capture_output=True, text=True)
+    return json.loads(answer.stdout)
+
+
 @pytest.fixture(scope='session')
 def secured(tmp_path_factory, output):
-    "A running demo server with a second tenant, and its models' facts"
-    facts, notes = {}, []
+    "A running demo server with a second tenant and a broker folder"
+    notes = []
 
     def prepare(uri):
         # A second `setup --demo` keeps the data and prints the notes again
@@ -24,9 +31,7 @@ def secured(tmp_path_factory, output):
             check=True, cwd=ROOT, timeout=600, capture_output=True,
             text=True)
         notes.append(again.stdout)
-        answer = subprocess.run([*FACTS, '--db', uri], check=True,
-            cwd=ROOT, timeout=300, capture_output=True, text=True)
-        facts.update(json.loads(answer.stdout))
+        read_facts(uri)  # seeds the second tenant before the server runs
 
     # The server writes the broker accounts there and signals the broker
     # of the device tests (tests/security/test_device.py)
@@ -37,8 +42,6 @@ def secured(tmp_path_factory, output):
             output / 'security-server.log', prepare=prepare,
             env=env) as platform:
         platform.broker_folder = broker
-        platform.facts = facts['models']
-        platform.agents = facts['agents']
         platform.setup_output = notes[0]
         yield platform
 

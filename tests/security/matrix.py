@@ -14,9 +14,10 @@ DENIAL = re.compile(
     r"not allowed|^On table_query|is not valid according to its domain",
     re.IGNORECASE)
 # (a domain refuses a reference to a record of another tenant or agent)
-# A button hidden by its states for this record (its status): refused, but
-# it says nothing of the rights
-REFUSED = re.compile(r"You can not call ")
+# Refused, but it says nothing of the rights: a button hidden by its
+# states for this record (its status), a record created without a value
+# it needs (PostgreSQL checks that before the record rules, SQLite after)
+REFUSED = re.compile(r"You can not call |A value is required for field")
 GONE = re.compile(r"that don't exist")
 
 

@@ -57,37 +57,52 @@ POLICY = {
     'iot.gateway': Grant(operator='r', buttons={'rotate': 'operator'}),
     'iot.telemetry': Grant(operator='r', agent='r'),
     'iot.telemetry.chart': Grant(operator='r', agent='r'),
-    'iot.telemetry.reject': Grant(operator='r'),
-    # marcier_mall: the catalogue is the operators' (product admins)
-    'product.category': Grant(anyone='r', shared=True),
-    'product.template': Grant(anyone='r', shared=True),
-    'product.image': Grant(anyone='r', shared=True),
-    'mall.product.model': Grant(anyone='r', shared=True),
-    'mall.product.parameter': Grant(anyone='r', shared=True),
-    'mall.listing': Grant(agent='rwcd', buttons={'approve': 'operator',
-            'reject': 'operator', 'detail': 'operator'}),
-    'mall.listing.price': Grant(agent='rwcd'),
-    # link table and throttle counts: no RPC method at all
-    'mall.listing-marcier.city': Grant(operator='', shared=True),
-    'mall.client.attempt': Grant(operator='', shared=True),
-    # written by the listing's workflow only
-    'mall.listing.log': Grant(operator='r', agent='r',
-        refusals=('written by its workflow only',)),
-    # inquiries come from the public mall, never typed in
-    'mall.inquiry': Grant(operator='rw', agent='rw'),
-    # marcier_wechat: work orders come from WeChat (no create), the
-    # photos through their work order, the settings are the operator's
-    'device.repair': Grant(operator='rw', agent='rw'),
-    'device.repair.photo': Grant(operator='rw', agent='rw'),
-    'device.repair.rating': Grant(operator='r', agent='r'),
-    'wechat.account': Grant(buttons={'publish_menu': 'operator'}),
-    'wechat.user': Grant(operator='r'),
-    'wechat.push': Grant(operator=''),
-    'wechat.store': Grant(operator='', shared=True),
+    # The broker's refusals of the whole database (one MQTT tenant per
+    # database), without company: every operator reads them (known limit,
+    # docs/security.md)
+    'iot.telemetry.reject': Grant(operator='r', shared=True),
     # marcier_security
     'marcier.audit': Grant(operator='r', companyless_shared=True),
     'res.user.totp': Grant(operator='', per_user=True),
     'res.user.totp.recovery': Grant(operator='', per_user=True),
+    # marcier_mall: the operator keeps the catalogue (Product
+    # Administration), everyone reads it; agents keep their listings, the
+    # operator reviews them
+    'product.template': Grant(anyone='r', shared=True),
+    'product.category': Grant(anyone='r', shared=True),
+    'product.image': Grant(anyone='r', shared=True),
+    'mall.product.model': Grant(anyone='r', shared=True),
+    'mall.product.parameter': Grant(anyone='r', shared=True),
+    'mall.listing': Grant(agent='rwcd', buttons={
+            'approve': 'operator', 'reject': 'operator',
+            'detail': 'operator', 'draft': 'operator agent',
+            'submit': 'operator agent', 'delist': 'operator agent'}),
+    # the link table of listings and cities has no RPC method
+    'mall.listing-marcier.city': Grant(operator=''),
+    'mall.listing.price': Grant(agent='rwcd'),
+    'mall.listing.log': Grant(operator='r', agent='r',
+        refusals=('written by its workflow only',)),
+    'mall.inquiry': Grant(operator='rw', agent='rw'),
+    'mall.client.attempt': Grant(operator=''),  # the throttle's counters
+    # marcier_lease
+    'lease.configuration': Grant(operator='', anyone='r', shared=True),
+    'lease.contract.line': Grant(agent='rwcd'),
+    'lease.quotation.line': Grant(agent='rwcd'),
+    'lease.payment': Grant(operator='r', agent='r'),
+    'lease.reporting.contract_status': Grant(operator='r', agent='r'),
+    'lease.reporting.overdue': Grant(operator='r', agent='r'),
+    'lease.reporting.revenue': Grant(operator='r', agent='r'),
+    'lease.reporting.revenue.time_series': Grant(operator='r', agent='r'),
+    'lease.reporting.vehicle_status': Grant(operator='r', agent='r'),
+    # marcier_wechat: the official account is the operator's; customers'
+    # repair requests go to the vehicle's agent
+    'wechat.account': Grant(buttons={'publish_menu': 'operator'}),
+    'wechat.user': Grant(operator='r'),
+    'wechat.push': Grant(operator=''),
+    'wechat.store': Grant(operator=''),
+    'device.repair': Grant(operator='rw', agent='rw'),
+    'device.repair.photo': Grant(operator='rw', agent='rw'),
+    'device.repair.rating': Grant(operator='r', agent='r'),
     # Tryton's models the modules extend: Tryton's rights, unchanged
     'ir.cron': Grant(operator='', anyone='r', shared=True,
         admin_buttons=('run_once',)),

@@ -39,3 +39,21 @@ def test_owner_and_credentials_audited(secured):
     # Agent staff read no audit line, not even of their own vehicles
     with pytest.raises(RPCError, match='not allowed'):
         agent_c.search('marcier.audit', [])
+
+
+def test_listing_price_and_state_audited(secured):
+    "An agent's new price and the listing's submission keep old and new"
+    operator = secured.client('operator')
+    agent_a = secured.client('agent_a')
+    listing, = agent_a.search_read('mall.listing', [('state', '=', 'draft')],
+        ['prices'], limit=1)
+    price_id = listing['prices'][0]
+    old, = agent_a.read('mall.listing.price', [price_id], ['price'])
+    new = {'__class__': 'Decimal', 'decimal': '1234.50'}
+    agent_a.write('mall.listing.price', [price_id], {'price': new})
+    agent_a.button('mall.listing', 'submit', [listing['id']])
+    price, = lines(operator, 'mall.listing.price', price_id, 'price')
+    assert (price['old_value'], price['new_value'], price['user']) == (
+        str(old['price']['decimal']), '1234.50', agent_a.uid)
+    state, = lines(operator, 'mall.listing', listing['id'], 'state')
+    assert (state['old_value'], state['new_value']) == ('draft', 'submitted')

@@ -26,6 +26,12 @@ ROUTES = [
     ('/{x}/device/fleet-map', 'GET'),
     ('/{db}/rpc/', 'POST'),
     ('/{db}/session/login', 'POST'),
+    ('/mall', 'GET'),
+    ('/mall/{x}', 'GET'),
+    ('/mall/1', 'POST'),
+    ('/{db}/wechat/{x}', 'POST'),
+    ('/{db}/wechat/wxmarcierdemo0001', 'POST'),
+    ('/{db}/wechat/wxmarcierdemo0001/h5/{x}', 'GET'),
     ('/{x}', 'GET'),
     ]
 segments = st.text(min_size=1, max_size=40).map(

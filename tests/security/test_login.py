@@ -189,6 +189,6 @@ def test_network_rate_limit(secured):
         assert refused(secured, 'agent_c') == 429
     finally:
         # Failed attempts count for [session] timeout: clear the flood's
-        db.execute(secured.uri, "DELETE FROM res_user_login_attempt "
-            "WHERE login LIKE 'flood-%'")
+        db.execute(secured.uri, 'DELETE FROM res_user_login_attempt '
+            'WHERE login LIKE ?', ('flood-%',))
     assert login(secured, 'agent_c')[0]
