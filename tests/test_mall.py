@@ -293,7 +293,10 @@ def children(pid):
     "Process ids forked by pid (Linux /proc)"
     found = set()
     for task in Path(f'/proc/{pid}/task').iterdir():
-        found |= {int(c) for c in (task / 'children').read_text().split()}
+        try:
+            found |= {int(c) for c in (task / 'children').read_text().split()}
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
     return found
 
 

@@ -89,6 +89,8 @@ POLICY = {
     'lease.contract.line': Grant(agent='rwcd'),
     'lease.quotation.line': Grant(agent='rwcd'),
     'lease.payment': Grant(operator='r', agent='r'),
+    # per agent and day sums, read by the charts' SQL only
+    'lease.revenue.day': Grant(operator=''),
     'lease.reporting.contract_status': Grant(operator='r', agent='r'),
     'lease.reporting.overdue': Grant(operator='r', agent='r'),
     'lease.reporting.revenue': Grant(operator='r', agent='r'),
