@@ -40,6 +40,17 @@ def create_user(login, company, role, agent=None):
     return user
 
 
+def setup_agents(test):
+    """Give test a company, agents A and B with a staff user each (staff_a,
+    staff_b) and an operator"""
+    test.company = company = create_company()
+    test.agent_a = create_agent(company, 'A')
+    test.agent_b = create_agent(company, 'B')
+    test.staff_a = create_user('staff_a', company, 'role_agent', test.agent_a)
+    test.staff_b = create_user('staff_b', company, 'role_agent', test.agent_b)
+    test.operator = create_user('op', company, 'role_operator')
+
+
 class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
     "Test Marcier Base module"
     module = 'marcier_base'

@@ -7,14 +7,13 @@ from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
-from trytond.modules.company.tests import (
-    CompanyTestMixin, create_company, set_company)
+from trytond.modules.company.tests import CompanyTestMixin, set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import create_agent, create_user
+from marcier_base.tests.test_module import setup_agents
 
 TODAY = dt.date(2026, 3, 2)
 
@@ -44,14 +43,8 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Customer = pool.get('marcier.customer')
-        company = create_company()
-        agent_a = create_agent(company, 'A')
-        agent_b = create_agent(company, 'B')
-        self.company = company
-        self.agent_a, self.agent_b = agent_a, agent_b
-        self.staff_a = create_user('staff_a', company, 'role_agent', agent_a)
-        self.staff_b = create_user('staff_b', company, 'role_agent', agent_b)
-        self.operator = create_user('op', company, 'role_operator')
+        setup_agents(self)
+        company, agent_a, agent_b = self.company, self.agent_a, self.agent_b
         self.customers = {}
         for code, agent in [('A1', agent_a), ('A2', agent_a), ('B1', agent_b)]:
             party, = Party.create([{'name': f"Customer {code}"}])

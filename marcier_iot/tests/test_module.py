@@ -4,7 +4,6 @@ import datetime as dt
 import json
 import tempfile
 import time
-from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st

@@ -6,14 +6,13 @@ from decimal import Decimal
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
-from trytond.modules.company.tests import (
-    CompanyTestMixin, create_company)
+from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import create_agent, create_user
+from marcier_base.tests.test_module import setup_agents
 from marcier_device.tests.test_module import as_user, today
 
 from ..accounting import ensure_accounting
@@ -46,15 +45,8 @@ class LeaseTestMixin:
         Party = pool.get('party.party')
         Customer = pool.get('marcier.customer')
         Vehicle = pool.get('device.vehicle')
-        company = create_company()
-        self.company = company
-        self.agent_a = create_agent(company, 'A')
-        self.agent_b = create_agent(company, 'B')
-        self.staff_a = create_user('staff_a', company, 'role_agent',
-            self.agent_a)
-        self.staff_b = create_user('staff_b', company, 'role_agent',
-            self.agent_b)
-        self.operator = create_user('op', company, 'role_operator')
+        setup_agents(self)
+        company = self.company
         self.customers = {}
         for code, agent in [('A1', self.agent_a), ('A2', self.agent_a),
                 ('B1', self.agent_b)]:

@@ -8,12 +8,12 @@ from PIL import Image
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
-from trytond.modules.company.tests import CompanyTestMixin, create_company
+from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import create_agent, create_user
+from marcier_base.tests.test_module import setup_agents
 from marcier_device.tests.test_module import as_user
 
 from .. import images
@@ -47,14 +47,8 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         Vehicle = pool.get('device.vehicle')
         Account = pool.get('wechat.account')
         WeChatUser = pool.get('wechat.user')
-        self.company = company = create_company()
-        self.agent_a = create_agent(company, 'A')
-        self.agent_b = create_agent(company, 'B')
-        self.staff_a = create_user('staff_a', company, 'role_agent',
-            self.agent_a)
-        self.staff_b = create_user('staff_b', company, 'role_agent',
-            self.agent_b)
-        self.operator = create_user('op', company, 'role_operator')
+        setup_agents(self)
+        company = self.company
         self.party, = Party.create([{'name': "Golf Club"}])
         Customer.create([{'party': self.party.id, 'agent': self.agent_a.id,
                     'company': company.id, 'mobile': '13800000001'}])
