@@ -16,7 +16,8 @@ import re
 
 import cantools
 import textparser
-from cantools.database.errors import Error as CantoolsError
+from cantools.database.errors import DecodeError, Error as CantoolsError
+from cantools.database.utils import create_encode_decode_formats, decode_data
 
 CLASSIC_BYTES = 8
 FD_BYTES = 64
@@ -292,6 +293,41 @@ def _layout(database, index):
                         f"in message {message.name} (bits {min(common)}–"
                         f"{max(common)})"))
     return problems
+
+
+def overlaps(message):
+    "Whether signals of the message that appear together share bits"
+    seen = []
+    for signal in message.signals:
+        bits = set(signal_bits(signal))
+        for other, other_bits in seen:
+            if bits & other_bits and not _exclusive(signal, other):
+                return True
+        seen.append((signal, bits))
+    return False
+
+
+def decode_each(message, data):
+    """The signals of a frame decoded one by one, for a message whose
+    overlapping signals cantools cannot decode together; like
+    Message.decode(decode_choices=False, allow_truncated=True)"""
+    values = {}
+    for signal in message.signals:
+        formats = create_encode_decode_formats([signal], message.length)
+        try:
+            values.update(decode_data(bytes(data), message.length,
+                [signal], formats, False, True, True, True))
+        except DecodeError:
+            continue
+    # a multiplexed signal is only in the frames of its selector values
+    return {name: value for name, value in values.items()
+        if _selected(message.get_signal_by_name(name), values)}
+
+
+def _selected(signal, values):
+    if signal.multiplexer_ids is None:
+        return True
+    return values.get(signal.multiplexer_signal) in signal.multiplexer_ids
 
 
 def _exclusive(first, second):

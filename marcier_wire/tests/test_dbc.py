@@ -201,3 +201,16 @@ def test_signal_bits_big_endian():
         [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8]
     assert dbc.signal_bits(message.get_signal_by_name('T')) == \
         [20, 19, 18, 17, 16, 31]
+
+
+def test_overlapping_multiplexed_signals_decode_by_selector():
+    result = load('BO_ 1 A: 8 ECU\n SG_ P M : 0|8@1+ (1,0) [0|1] "" GW\n'
+        ' SG_ S m0 : 8|8@1+ (1,0) [0|255] "" GW\n'
+        ' SG_ T m1 : 8|16@1+ (1,0) [0|65535] "" GW\n'
+        ' SG_ U : 12|8@1+ (1,0) [0|255] "" GW\n')
+    message = result.database.get_message_by_name('A')
+    assert dbc.overlaps(message)
+    assert dbc.decode_each(message, bytes([1, 0x34, 0x12, 0, 0, 0, 0, 0])) \
+        == {'P': 1, 'T': 0x1234, 'U': 0x23}
+    assert dbc.decode_each(message, bytes([0, 0x34, 0x12, 0, 0, 0, 0, 0])) \
+        == {'P': 0, 'S': 0x34, 'U': 0x23}
