@@ -71,6 +71,9 @@ def frames(data, filename=None, limit=None):
                 f"{type(error).__name__}: {error}") from None
     finally:
         reader.stop()
+    if not result:
+        # readers stop quietly at a damaged or truncated end
+        raise LogError(f"no CAN data frame in this {format_} log")
     return result
 
 

@@ -195,7 +195,8 @@ _CAMEL = re.compile(r'[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+')
 _CJK = re.compile(r'[\u3400-\u9fff]')
 # a unit written in a comment: "单位：0.1V", "unit: mm", "[0.1 km/h]"
 _COMMENT_UNIT = re.compile(
-    r'(?:单位|\bunits?\b|\bin\b)\s*[:：]?\s*((?:\d+(?:\.\d+)?)?\s*[^\s,，;；。)）\]]+)'
+    r'(?:单位|\bunits?\b|\bin\b)\s*[:：]?\s*'
+    r'((?:\d+(?:\.\d+)?)?\s*[^\s,，;；。)）\]]+)'
     r'|[\[(（]\s*(\d*(?:\.\d+)?\s*[^\s\]）)]+)\s*[\])）]', re.I)
 
 
@@ -363,7 +364,8 @@ class Mapping:
         self.entries = {e.quantity: e for e in entries}
         unknown = set(self.entries) - BY_KEY.keys()
         if unknown:
-            raise ValueError(f"unknown quantities: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"unknown quantities: {', '.join(sorted(unknown))}")
         self.ranges = {k: (q.low, q.high) for k, q in BY_KEY.items()}
         self.ranges.update({k: tuple(v) for k, v in (ranges or {}).items()})
 

@@ -1,11 +1,17 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import ast
+import pathlib
+import subprocess
+import sys
+
 import pytest
 
 from marcier_wire import dbc, mapping
 
 from .conftest import dbc_bytes
 
+ROOT = pathlib.Path(__file__).parents[2]
 HEADER = 'VERSION ""\n\nNS_ :\n\nBS_:\n\nBU_: ECU GW\n\n'  # 8 lines
 
 
@@ -214,3 +220,15 @@ def test_overlapping_multiplexed_signals_decode_by_selector():
         == {'P': 1, 'T': 0x1234, 'U': 0x23}
     assert dbc.decode_each(message, bytes([0, 0x34, 0x12, 0, 0, 0, 0, 0])) \
         == {'P': 0, 'S': 0x34, 'U': 0x23}
+
+
+def test_wire_format_imports_no_platform():
+    # a gateway box runs marcier_wire without trytond or the commands
+    code = ('import sys, marcier_wire.dbc, marcier_wire.mapping, '
+        'marcier_wire.canlog; print(sorted({m.split(".")[0] '
+        'for m in sys.modules}))')
+    loaded = subprocess.run([sys.executable, '-c', code], check=True,
+        capture_output=True, text=True, cwd=ROOT).stdout
+    modules = set(ast.literal_eval(loaded))
+    assert 'cantools' in modules
+    assert not modules & {'trytond', 'marcier', 'proteus'}
