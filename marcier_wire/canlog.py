@@ -14,7 +14,7 @@ import re
 import can
 import cantools
 
-from .mapping import Decoder, UnknownFrame
+from .mapping import BY_KEY, Decoder, UnknownFrame
 
 FORMATS = {
     'candump': ('.log', '.candump'),
@@ -95,6 +95,26 @@ class Result:
     unknown: dict  # hex frame id: frames the database does not define
     undecodable: dict  # message name: frames too short to decode
 
+    def lines(self):
+        "The result as text lines: one per frame, then unknown ids"
+        lines = []
+        start = self.rows[0].timestamp if self.rows else 0
+        for row in self.rows:
+            values = '  '.join(f'{k}={_show(v)}{_unit(k)}'
+                for k, v in row.values.items())
+            refused = '  '.join(f'{k}={_show(v)}{_unit(k)} (out of range)'
+                for k, v in row.out_of_range.items())
+            lines.append(f'{row.timestamp - start:8.3f}s '
+                f'{row.frame_id:#010x} {row.message}: '
+                + ('  '.join(filter(None, [values, refused]))
+                    or f'{len(row.extra)} other signals'))
+        for frame_id, count in self.unknown.items():
+            lines.append(f'{frame_id}: {count} frames not in the DBC')
+        for name, count in self.undecodable.items():
+            lines.append(f'{name}: {count} frames too short or with an '
+                'unknown multiplexer value')
+        return lines
+
     @property
     def quantities(self):
         "The quantities found in the log, in order of first appearance"
@@ -126,3 +146,12 @@ def decode(data, database, mapping, filename=None, limit=100):
             decoded.out_of_range))
     return Result(sniff(data, filename), rows, dict(unknown),
         dict(undecodable))
+
+
+def _show(value):
+    return f'{value:g}' if isinstance(value, float) else str(value)
+
+
+def _unit(key):
+    unit = BY_KEY[key].unit
+    return f' {unit}' if unit else ''

@@ -192,7 +192,6 @@ _DISTANCE = {'m': ('km', 0.001, 0), 'mm': ('km', 1e-6, 0)}
 THRESHOLD = 0.5  # below this confidence nothing is proposed
 
 _CAMEL = re.compile(r'[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+')
-_CJK = re.compile(r'[\u3400-\u9fff]')
 # a unit written in a comment: "单位：0.1V", "unit: mm", "[0.1 km/h]"
 _COMMENT_UNIT = re.compile(
     r'(?:单位|\bunits?\b|\bin\b)\s*[:：]?\s*'

@@ -112,6 +112,21 @@ def test_extended_ids_survive(tmp_path, loaded, format_):
         (0x18FF1121, True)]
 
 
+def test_lines(tmp_path, loaded):
+    database = loaded['forklift'].database
+    frames, _ = trace('forklift', database)
+    result = canlog.decode(write(tmp_path, 'blf', frames), database,
+        mapping.propose(database))
+    assert result.lines() == [
+        '   0.000s 0x18ff1121 TRK_Hydraulic: lift=2.35 m  load=850 kg  '
+        'tilt=2.5 deg',
+        '   0.100s 0x18ff3021 BMS_Temps: mt=66 degC  ct=48 degC',
+        '   0.000s 0x18ff1121 TRK_Hydraulic: lift=2.35 m  load=850 kg  '
+        'tilt=2.5 deg',
+        '0x7e8: 1 frames not in the DBC',
+        ]
+
+
 def test_extras_in_rows(tmp_path, loaded):
     database = loaded['sweeper'].database
     frames, _ = trace('sweeper', database)
