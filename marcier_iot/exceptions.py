@@ -1,6 +1,6 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-from trytond.exceptions import UserError
+from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import ValidationError
 
 
@@ -9,4 +9,12 @@ class CommandError(UserError):
 
 
 class ConfigurationError(ValidationError):
+    pass
+
+
+class VehicleTypeError(UserError):
+    pass
+
+
+class VehicleTypeWarning(UserWarning):
     pass
