@@ -15,6 +15,7 @@ from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from marcier_wire import canlog, dbc, mapping
@@ -77,7 +78,9 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def default_report_interval(cls):
-        return Pool().get('iot.configuration')(1).report_interval
+        Configuration = Pool().get('iot.configuration')
+        with without_check_access():  # the configuration is admin-only
+            return Configuration(1).report_interval
 
     @classmethod
     def preprocess_values(cls, mode, values):
@@ -252,8 +255,6 @@ class Onboard(Wizard):
         problems = [f"{q}: mapped more than once" for q in repeated]
         ranges = {line.quantity: (line.low, line.high)
             for line in self.map.lines}
-        problems += [f"{q}: low above high" for q, (low, high)
-            in ranges.items() if low > high]
         result = mapping.Mapping([mapping.Entry(line.quantity,
                     line.message.strip(), line.signal.strip(),
                     line.factor, line.offset,

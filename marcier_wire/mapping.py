@@ -400,9 +400,15 @@ class Mapping:
         return cls.from_dict(json.loads(text))
 
     def check(self, database):
-        "Problems of entries naming what the database does not define"
-        problems = []
+        """Problems of entries naming what the database does not define,
+        and of ranges"""
+        problems = [f"{key}: low above high" for key, (low, high)
+            in self.ranges.items() if low > high]
         for entry in self.entries.values():
+            if not (math.isfinite(entry.factor)
+                    and math.isfinite(entry.offset) and entry.factor):
+                problems.append(f"{entry.quantity}: factor and offset "
+                    "must be finite, the factor not 0")
             try:
                 message = database.get_message_by_name(entry.message)
             except KeyError:

@@ -24,6 +24,10 @@ def plain(values):
 
 def test_operator_onboards_a_forklift(operator, agent_a):
     context = operator.context
+    # the type's form as sao opens it: its default reads the admin-only
+    # IoT configuration
+    assert operator('iot.vehicle.type', 'default_get',
+        ['report_interval'], False) == {'report_interval': 5}
     session, _, _ = operator.call(f'{WIZARD}.create', context)
     try:
         start = operator.call(

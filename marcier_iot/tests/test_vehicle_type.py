@@ -160,10 +160,12 @@ class VehicleTypeTestCase(unittest.TestCase):
         lines = values['lines']
         lines[0] = {**lines[0], 'signal': 'Lattitude'}
         lines.append({**lines[1]})
+        lines[2] = {**lines[2], 'low': 10, 'high': -10}
         with self.assertRaises(VehicleTypeError) as error:
             Onboard.execute(session, {'map': values}, 'create_')
         self.assertEqual(error.exception.message, 'The signal map of '
             'vehicle type "Cart" is not valid: lon: mapped more than once; '
+            f'{lines[2]["quantity"]}: low above high; '
             'lat: no signal Lattitude in message GPS_Position')
 
     @with_transaction()

@@ -156,6 +156,17 @@ def test_check_names_missing_messages_and_signals(loaded):
         'v: no signal Voltage in message BMS_Pack', 'i: no message Battery']
 
 
+def test_check_ranges_and_factors(loaded):
+    edited = mapping.Mapping([
+        mapping.Entry('soc', 'BMS_Pack', 'SoC', factor=0),
+        mapping.Entry('v', 'BMS_Pack', 'PackVoltage', offset=float('nan')),
+        ], {'soc': (100, 0)})
+    assert edited.check(loaded['vehicle'].database) == [
+        'soc: low above high',
+        'soc: factor and offset must be finite, the factor not 0',
+        'v: factor and offset must be finite, the factor not 0']
+
+
 def test_decode_current_vehicle(decoders, loaded):
     database = loaded['vehicle'].database
     status = database.get_message_by_name('Vehicle_Status')
