@@ -34,9 +34,11 @@ _VAL_ITEM = re.compile(r'(-?\d+)\s+"')
 # unterminated statement at the end of the file: check both first
 _SG_LAYOUT = re.compile(
     r'^\s*SG_\s+\w+\s*(?:M|m\d+M?)?\s*:\s*\d+\|\d+@[01][+-]\s*\(')
+# statements start a line; signals are indented, and so are the keywords
+# a CANdb++ file lists in its NS_ block
 _STATEMENT = re.compile(
-    r'^[ \t]*(VAL_TABLE_|VAL_|CM_|BA_DEF_DEF_|BA_DEF_|BA_|SIG_VALTYPE_|'
-    r'BO_TX_BU_|BO_|SG_|BU_|NS_|BS_|VERSION|EV_)\b', re.M)
+    r'^(?:(VAL_TABLE_|VAL_|CM_|BA_DEF_DEF_|BA_DEF_|BA_|SIG_VALTYPE_|'
+    r'BO_TX_BU_|BO_|BU_|NS_|BS_|VERSION|EV_)|[ \t]*(SG_))\b', re.M)
 _TERMINATED = {'VAL_TABLE_', 'VAL_', 'CM_', 'BA_DEF_DEF_', 'BA_DEF_', 'BA_',
     'SIG_VALTYPE_', 'BO_TX_BU_'}
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
@@ -75,7 +77,8 @@ class Problem:
 @dataclasses.dataclass
 class Loaded:
     database: cantools.database.can.Database
-    # False when strict mode refused the file and it was loaded leniently
+    # False when cantools' strict mode refuses the file as it is and it
+    # was loaded leniently
     strict: bool
     warnings: list
 
@@ -100,7 +103,8 @@ def load(data):
     warnings += dropped
     try:
         database = _parse(text, strict=True)
-        strict = True
+        # cantools refuses the dropped value tables even leniently
+        strict = not dropped
     except CantoolsError:
         # strict mode only refuses the signal layout (overlaps, signals
         # outside their message): _layout() below names each problem
@@ -162,7 +166,7 @@ def _check_statements(text):
         end = starts[n + 1].start() if n + 1 < len(starts) else len(text)
         statement = text[match.start():end]
         line = text.count('\n', 0, match.start()) + 1
-        keyword = match.group(1)
+        keyword = match.group(1) or match.group(2)
         if keyword == 'SG_' and not _SG_LAYOUT.match(statement):
             raise DbcError("malformed signal: expected 'SG_ name : "
                 "start|length@byte order (0 or 1) sign (+ or -) "
