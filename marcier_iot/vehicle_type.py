@@ -257,8 +257,7 @@ class Onboard(Wizard):
             for line in self.map.lines}
         result = mapping.Mapping([mapping.Entry(line.quantity,
                     line.message.strip(), line.signal.strip(),
-                    line.factor, line.offset,
-                    line.confidence if line.confidence else None)
+                    line.factor, line.offset, line.confidence or None)
                 for line in self.map.lines], ranges)
         problems += result.check(database)
         if problems:

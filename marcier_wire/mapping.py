@@ -315,7 +315,7 @@ class Entry:
     signal: str
     factor: float = 1.0
     offset: float = 0.0
-    confidence: float | None = None  # of the proposal; None once edited
+    confidence: float | None = None  # of the proposal; None if by hand
 
     def convert(self, value):
         return value * self.factor + self.offset

@@ -157,6 +157,12 @@ class VehicleTypeTestCase(unittest.TestCase):
             "Cart", dbc_file('marcier_vehicle.dbc'))
         values = Onboard.execute(
             session, {'start': start}, 'read_dbc')['view']['defaults']
+        # back to the first page and on again: the upload is kept
+        back = Onboard.execute(session, {'map': values}, 'start')
+        self.assertEqual(back['view']['defaults']['name'], "Cart")
+        self.assertEqual(back['view']['defaults']['dbc'], start['dbc'])
+        values = Onboard.execute(
+            session, {'start': start}, 'read_dbc')['view']['defaults']
         lines = values['lines']
         lines[0] = {**lines[0], 'signal': 'Lattitude'}
         lines.append({**lines[1]})
