@@ -57,6 +57,8 @@ POLICY = {
     'iot.gateway': Grant(operator='r', buttons={'rotate': 'operator'}),
     'iot.telemetry': Grant(operator='r', agent='r'),
     'iot.telemetry.chart': Grant(operator='r', agent='r'),
+    # the maker's vehicle types: operators keep them, agents read
+    'iot.vehicle.type': Grant(agent='r', shared=True),
     # The broker's refusals of the whole database (one MQTT tenant per
     # database), without company: every operator reads them (known limit,
     # docs/security.md)
