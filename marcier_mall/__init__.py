@@ -1,5 +1,5 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-from . import routes
+from . import product_image, routes
 
-__all__ = ['routes']
+__all__ = ['product_image', 'routes']

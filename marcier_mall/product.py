@@ -3,13 +3,15 @@
 """The mall catalogue on Tryton's products: categories (two levels),
 product models (型号) and the mall fields of the product template; the
 pictures are product_image's images of the template, the first the cover."""
+from urllib.parse import urlencode
+
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 
-from . import storefront
+from . import product_image, storefront
 from .exceptions import CategoryError, ProductError
 
 
@@ -124,6 +126,14 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
     @classmethod
     def default_mall(cls):
         return False
+
+    def _image_url(self, base, **args):
+        url = super()._image_url(base, **args)
+        if url:
+            # sao shows it in an <img> tag, without the user's session:
+            # the grant opens the pictures of products the mall hides
+            url += '&' + urlencode(product_image.grant(self))
+        return url
 
     @property
     def feature_lines(self):

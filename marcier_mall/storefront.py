@@ -224,15 +224,19 @@ def detail(listing_id):
         }
 
 
+def shown(template):
+    "Whether a public listing shows the product template"
+    Listing = Pool().get('mall.listing')
+    return bool(Listing.search(
+            [('product', '=', template.id)] + public_domain(),
+            limit=1, count=True))
+
+
 def picture_of_listed(image_id):
     "The product.image when a public listing shows it, else None"
-    pool = Pool()
-    Image = pool.get('product.image')
-    Listing = pool.get('mall.listing')
+    Image = Pool().get('product.image')
     images = Image.search([('id', '=', image_id)])
-    if images and Listing.search(
-            [('product', '=', images[0].template.id)] + public_domain(),
-            limit=1, count=True):
+    if images and shown(images[0].template):
         return images[0]
 
 

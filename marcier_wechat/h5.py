@@ -194,7 +194,13 @@ def _authorize(context, scope, next_):
     Store = Pool().get('wechat.store')
     state = secrets.token_urlsafe(16)
     Store.set(f'oauth:{state}', {'next': next_}, OAUTH_TTL)
-    callback = context.request.host_url.rstrip('/') + context.url('oauth')
+    # From the account's public URL only: the request's Host header is the
+    # client's to forge, and WeChat would send the code to that host
+    callback = context.account.page_url('oauth')
+    if not callback:
+        logger.warning("WeChat account %s has no public URL: no sign-in",
+            context.account.app_id)
+        web.abort(HTTPStatus.SERVICE_UNAVAILABLE)
     return redirect(context.account.oauth(
             callback, scope=scope, state=state).authorize_url)
 
