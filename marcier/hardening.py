@@ -4,9 +4,11 @@ that answers malformed requests with a 4xx before trytond reads them.
 Trytond 8.0 turns many malformed requests into a 500 (found by
 tests/security/test_fuzz.py and test_requests.py): a JSON-RPC envelope
 whose method is null or not a string, whose params are not a list; a
-cookie login without its parameters; `/<db>/data/<model>` with an unknown
-encoding, a delimiter of two characters or a context that is not an
-object; NUL characters, which PostgreSQL refuses, in URLs and forms.
+cookie login without its parameters, a cookie logout without its cookie;
+`/<db>/data/<model>` with an unknown encoding, a delimiter of two
+characters, a context that is not an object, the model of a wizard's
+form; the bus while it is off; NUL characters, which PostgreSQL refuses,
+in URLs and forms.
 Each check below names the shape trytond expects and refuses the rest.
 
 It wraps any WSGI application, under any WSGI server:
@@ -26,12 +28,15 @@ import re
 import urllib.parse
 
 from werkzeug.exceptions import (
-    BadRequest, HTTPException, RequestEntityTooLarge, UnsupportedMediaType)
+    BadRequest, HTTPException, NotFound, RequestEntityTooLarge, Unauthorized,
+    UnsupportedMediaType)
+from werkzeug.http import parse_cookie
 
 RPC_PATH = re.compile(r'^/([^/]+/)?rpc/$')
 SESSION_PATH = re.compile(r'^/[^/]+/session/log(in|out)$')
 LOGIN_PATH = re.compile(r'^/[^/]+/session/login$')
-DATA_PATH = re.compile(r'^/[^/]+/data/[^/]+$')
+DATA_PATH = re.compile(r'^/([^/]+)/data/([^/]+)$')
+BUS_PATH = re.compile(r'^/[^/]+/bus$')
 # A host name, IPv4 or [IPv6] address and an optional port: no user
 # info, path or spaces that would end up in a URL built from it
 HOST = re.compile(r'^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|'
@@ -129,6 +134,16 @@ def _check_params(method, params):
             raise BadRequest()
 
 
+def check_session_cookie(environ):
+    "The cookie of a cookie session: login:user id:token"
+    cookie = parse_cookie(environ).get('tryton_session')
+    if cookie is None:
+        raise Unauthorized()
+    parts = cookie.rsplit(':', 2)
+    if len(parts) != 3 or not re.fullmatch(r'\d{1,18}', parts[1]):
+        raise BadRequest()
+
+
 def check_rpc(environ):
     """A JSON-RPC call: an object with the id, a method name and a list
     of parameters (trytond answered 500 to a null or numeric method, to
@@ -147,7 +162,8 @@ def check_rpc(environ):
     if body is None:
         raise RequestEntityTooLarge()
     if SESSION_PATH.match(path) and not LOGIN_PATH.match(path):
-        return  # the logout reads the cookie only
+        check_session_cookie(environ)  # the logout reads it only
+        return
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
@@ -172,12 +188,32 @@ def check_rpc(environ):
     _check_params(method, params)
 
 
+def _stores_records(database, model):
+    """Whether model of a loaded database keeps records (a wizard's form
+    or a report's context does not: their export failed); None when the
+    database or the model is unknown here, which trytond answers"""
+    from trytond.model import ModelStorage
+    from trytond.pool import Pool
+    if database not in Pool.database_list():
+        return None
+    try:
+        Model = Pool(database).get(model)
+    except KeyError:
+        return None
+    return issubclass(Model, ModelStorage)
+
+
 def check_data(environ):
-    """The export route /<db>/data/<model>: its parameters' shapes
-    (trytond answered 500 to an unknown encoding, a delimiter or quote of
-    several characters, a context that is not a JSON object)"""
-    if not DATA_PATH.match(environ.get('PATH_INFO', '')):
+    """The export route /<db>/data/<model>: a model that keeps records,
+    its parameters' shapes (trytond answered 500 to an unknown encoding, a
+    delimiter or quote of several characters, a context that is not a
+    JSON object, the model of a wizard's form)"""
+    match = DATA_PATH.match(environ.get('PATH_INFO', ''))
+    if not match:
         return
+    database, model = match.groups()
+    if _stores_records(database, model) is False:
+        raise NotFound()
     args = urllib.parse.parse_qs(
         environ.get('QUERY_STRING', ''), keep_blank_values=True)
 
@@ -222,7 +258,26 @@ def check_data(environ):
             raise BadRequest()
 
 
-CHECKS = [check_nul, check_host, check_rpc, check_data]
+def check_bus(environ):
+    """The notification bus /<db>/bus: absent while [bus] allow_subscribe
+    is off (trytond answered 501), else a JSON object with a list of
+    channels (another JSON value failed there)"""
+    from trytond import config
+    if not BUS_PATH.match(environ.get('PATH_INFO', '')):
+        return
+    if not config.getboolean('bus', 'allow_subscribe', default=False):
+        raise NotFound()
+    body = _body(environ, 64 * 1024)
+    try:
+        data = json.loads(body) if body is not None else None
+    except (ValueError, RecursionError):
+        raise BadRequest()
+    if not isinstance(data, dict) or not isinstance(
+            data.get('channels', []), list):
+        raise BadRequest()
+
+
+CHECKS = [check_nul, check_host, check_rpc, check_data, check_bus]
 
 
 class Hardening:
