@@ -435,11 +435,85 @@ def foreign_ids(target):
                 repr(result)[:60])
 
 
+def _record_cells(target, attack, cells):
+    "Record generated checks (malformed.py): a success is an unexpected one"
+    for cell in cells:
+        target.record(attack, f'{cell.model} {cell.role}', cell.operation,
+            cell.unexpected, cell.detail)
+
+
+def malformed_requests(target):
+    """JSON-RPC envelopes of the wrong shape on every RPC path, bad
+    parameters of the data route: refused, never a 5xx"""
+    from .malformed import data_route, rpc_envelopes
+    _record_cells(target, 'malformed requests', rpc_envelopes(
+            target.url, target.database,
+            {'anonymous': None, 'agent_b': target.agent_b.authorization}))
+    _record_cells(target, 'malformed requests', data_route(
+            target.url, target.database, target.agent_b.authorization,
+            ['device.vehicle', 'mall.listing', 'party.party', 'res.user',
+                'device.vehicle.transfer.start'], role='agent_b', every=1))
+
+
+def public_images(target):
+    """product_image's routes as an anonymous client: only the pictures
+    of products the mall shows, any size without a crash"""
+    from .malformed import public_images as probe
+    _record_cells(target, 'public images', probe(target.url,
+            target.database, target.operator,
+            queries=['s=10000', 's=-1', 's=abc', 'w=5&h=2000']))
+
+
+def redirect(url, path, host):
+    "(status, body, Location) of a GET with the Host header given"
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port,
+        timeout=60)
+    try:
+        connection.putrequest('GET', path, skip_host=host is not None)
+        if host is not None:
+            connection.putheader('Host', host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return (response.status, response.read().decode('utf-8', 'replace'),
+            response.getheader('Location', ''))
+    finally:
+        connection.close()
+
+
+FORGED_HOSTS = ['evil.example', 'evil.example:8000', '127.0.0.1:1']
+BAD_HOSTS = ['evil.example/x', 'a@evil.example', 'x y', 'evil.example:']
+
+
+def host_header(target):
+    """A forged Host: the WeChat sign-in still sends WeChat the account's
+    public URL; a Host that is no host name is refused"""
+    for account in target.operator.search_read('wechat.account', [],
+            ['app_id', 'public_url']):
+        path = f'/{target.database}/wechat/{account["app_id"]}/h5/login'
+        public = urllib.parse.urlsplit(account['public_url'] or '').netloc
+        for host in FORGED_HOSTS:
+            status, _, location = redirect(target.url, path, host)
+            back = urllib.parse.parse_qs(urllib.parse.urlsplit(
+                    location).query).get('redirect_uri', [''])[0]
+            target.record('host header', path, host,
+                status >= 500 or urllib.parse.urlsplit(back).netloc
+                != public, f'HTTP {status} {back}')
+    for host in BAD_HOSTS:
+        for path in ['/mall', f'/{target.database}/rpc/']:
+            status, _, _ = redirect(target.url, path, host)
+            target.record('host header', path, host, status != 400,
+                f'HTTP {status}')
+
+
 ATTACKS = [
     ('injection', injection),
     ('forged session', forged_sessions),
     ('brute force', brute_force),
     ('foreign ids', foreign_ids),
+    ('malformed requests', malformed_requests),
+    ('public images', public_images),
+    ('host header', host_header),
     ]
 
 
