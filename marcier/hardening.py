@@ -39,16 +39,16 @@ DATA_PATH = re.compile(r'^/([^/]+)/data/([^/]+)$')
 BUS_PATH = re.compile(r'^/[^/]+/bus$')
 # A host name, IPv4 or [IPv6] address and an optional port: no user
 # info, path or spaces that would end up in a URL built from it
-HOST = re.compile(r'^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|'
-    r'\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$')
+HOST = re.compile(r'(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|'
+    r'\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?')
 # A kind (model, wizard, common...), dotted names (with - in those of
 # relation models) and the method
-METHOD = re.compile(r'^[A-Za-z_]+(?:\.[A-Za-z0-9_-]+){1,12}$')
+METHOD = re.compile(r'[A-Za-z_]+(?:\.[A-Za-z0-9_-]+){1,12}')
 MAX_ID = 2 ** 63
 MAX_ID_TEXT = 256
-# The calls trytond answers itself, by their parameters' types (None for
-# an optional one); the others go to the models, whose RPC declarations
-# convert their parameters
+# The calls trytond answers itself, by their parameters' types (a tuple
+# with OPTIONAL for an optional one, None for any parameters); the others
+# go to the models, whose RPC declarations convert their parameters
 OPTIONAL = object()
 SIGNATURES = {
     'common.db.login': (str, dict, (str, type(None), OPTIONAL)),
@@ -105,7 +105,7 @@ def check_host(environ):
     """A Host header that is no host[:port]: trytond copies it into the
     URLs it builds (http_host) and the Origin check compares with it"""
     host = environ.get('HTTP_HOST')
-    if host is not None and not HOST.match(host):
+    if host is not None and not HOST.fullmatch(host):
         raise BadRequest()
 
 
@@ -179,7 +179,7 @@ def check_rpc(environ):
     # The whole envelope: trytond answers an error of a call without one
     # of the three keys with a bare 500 instead of a JSON-RPC error
     if (keys != {'id', 'method', 'params'}
-            or not isinstance(method, str) or not METHOD.match(method)
+            or not isinstance(method, str) or not METHOD.fullmatch(method)
             or not isinstance(params, list)):
         raise BadRequest()
     _check_id(data.get('id'))

@@ -12,6 +12,7 @@ from trytond.modules.company.tests import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
+from trytond.wsgi import Base64Converter
 
 from marcier_base.tests.test_module import create_agent
 
@@ -188,6 +189,41 @@ class MallRouteTestCase(RouteTestCase):
         self.assertEqual(css.status_code, 200)
         self.assertEqual(
             client.get('/mall/static/../tryton.cfg').status_code, 404)
+
+    def test_stock_picture_routes(self):
+        """product_image's routes show a listed product's pictures, not a
+        draft one's without image_url's grant; sizes snap, never 500"""
+        client = self.client()
+        database = Base64Converter(None).to_url(DB_NAME)
+        listed = f'/product/image/Golf-Cart-G4/{database}/x'
+        hidden = f'/product/image/Hidden-Sweeper-S1/{database}/x'
+        self.assertEqual(client.get(listed).status_code, 200)
+        self.assertEqual(client.get(hidden).status_code, 404)
+        self.assertEqual(client.get(
+                f'/product/variant/image/Hidden-Sweeper-S1/{database}'
+                ).status_code, 404)
+        for query, status in [('s=10000', 200), ('s=33', 200),
+                ('w=5&h=2000', 200), ('s=-1', 400), ('s=0', 400),
+                ('s=abc', 400), ('i=9', 404), ('id=x', 400)]:
+            with self.subTest(query=query):
+                self.assertEqual(
+                    client.get(f'{listed}?{query}').status_code, status)
+        # 100 snaps to the mall's 160, which product_image rounds to 200
+        size = PILImage.open(io.BytesIO(
+                client.get(f'{listed}?s=100').data)).size
+        self.assertEqual(size, (200, 133))
+        with Transaction().start(DB_NAME, 0):
+            pool = Pool()
+            Template = pool.get('product.template')
+            Cache = pool.get('product.image.cache')
+            hidden_url = Template.search(
+                [('code', '=', 'Hidden-Sweeper-S1')])[0].image_url
+            sizes = {(c.width, c.height) for c in Cache.search([])}
+        self.assertEqual(client.get(hidden_url).status_code, 200)
+        self.assertEqual(client.get(
+                hidden_url.replace('&k=', '&k=0')).status_code, 404)
+        self.assertLessEqual({s for size in sizes for s in size},
+            {20, 50, 64, 200, 400, 1000})
 
     def _form(self, client, listing, **values):
         page = client.get(f'/mall/{listing}')

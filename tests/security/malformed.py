@@ -68,6 +68,8 @@ ENVELOPES = [
     ('method undotted', {'id': 1, 'method': 'search', 'params': []}),
     ('method spaces', {'id': 1, 'method': 'model.res.user. read',
             'params': []}),
+    ('method newline', {'id': 1, 'method': 'model.res.user.read\n',
+            'params': [[1], ['name'], {}]}),
     ('params object', {'id': 1, 'method': 'model.res.user.search',
             'params': {'domain': []}}),
     ('params null', {'id': 1, 'method': 'model.res.user.search',
