@@ -8,11 +8,13 @@ import re
 import urllib.parse
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marcier.hardening import Hardening
 
+from ..browser import browser, sao_login
 from . import db
 from .attack import BAD_HOSTS, FORGED_HOSTS, fetch, redirect
 from .malformed import (
@@ -209,6 +211,35 @@ def test_public_images_follow_listing(secured):
         listing_state(secured, listing, 'draft')
     assert fetch('GET', url)[0] == 404
     assert fetch('GET', granted)[0] == 200
+
+
+PICTURES_IN_LIST = '''() => Array.from(
+    document.querySelectorAll('.treeview img[src*="/product/image/"]'))'''
+
+
+@pytest.mark.browser
+def test_sao_shows_hidden_pictures(secured, output):
+    """sao's product list draws image_url in <img> tags, which carry no
+    session: the grant shows the operator every product's picture, those
+    the mall hides too"""
+    hidden = sorted(p['code'] for p, shown in shown_products(
+            secured.client('admin')).values() if not shown)
+    with browser() as chromium:
+        page = chromium.new_page(viewport={'width': 1280, 'height': 900})
+        sao_login(page, secured, 'operator')
+        # The default list of product templates: product_image's, with
+        # the picture before the code
+        page.goto(f'{secured.url}#{secured.database}/model/product.template')
+        page.locator('.treeview tr', has_text=hidden[0]).first.wait_for(
+            timeout=60000)
+        page.wait_for_function(
+            f'() => ({PICTURES_IN_LIST})().every(i => i.complete)',
+            timeout=30000)
+        drawn = dict(page.evaluate(f'''() => ({PICTURES_IN_LIST})().map(
+            i => [decodeURIComponent(i.src.split('/')[5]), i.naturalWidth])
+            '''))
+        page.screenshot(path=output / 'security-sao-product-pictures.png')
+    assert hidden and all(drawn.get(code) for code in hidden), drawn
 
 
 def test_oauth_redirect_ignores_host(secured):
