@@ -243,6 +243,22 @@ class MarcierSecurityTestCase(
             ('totp', None, user.id))
 
     @with_transaction()
+    def test_reset_password_mail_ignores_host(self):
+        "The reset-password e-mail links to [web] hostname, not to Host"
+        User = Pool().get('res.user')
+        user = self._user()
+        user.email = 'op@example.com'
+        user.save()
+        forged = {'http_host': 'evil.example', 'is_secure': False}
+        with Transaction().set_context(_request=forged):
+            User.reset_password([user])  # sent at commit: never here
+            message, _ = User(user.id).get_email_reset_password()
+        text = ''.join(part.get_payload(decode=True).decode()
+            for part in message.walk() if not part.is_multipart())
+        self.assertIn(User(user.id).password_reset, text)
+        self.assertNotIn('evil.example', text)
+
+    @with_transaction()
     def test_password_entropy(self):
         "[password] entropy: the share of distinct characters needed"
         pool = Pool()
