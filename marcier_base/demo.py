@@ -22,6 +22,12 @@ CITIES = [
     ("Shenzhen", "Guangdong", 22.5431, 114.0579, 45),
     ("Chengdu", "Sichuan", 30.5728, 104.0668, 50),
     ]
+# The Chinese names of the cities (the columns keep the English)
+CITY_NAMES_ZH = {
+    "Shanghai": "上海", "Suzhou": "苏州", "Hangzhou": "杭州",
+    "Beijing": "北京", "Tianjin": "天津", "Guangzhou": "广州",
+    "Shenzhen": "深圳", "Chengdu": "成都",
+    }
 AGENTS = [
     # code, name, head office, service cities, staff login, staff name
     ('A', "East Shore Green Mobility", "Shanghai",
@@ -52,6 +58,14 @@ def ensure(Model, domain, values=None):
             values.setdefault(clause[0], clause[2])
     record, = Model.create([values])
     return record
+
+
+def translate(record, values, language='zh_CN'):
+    """Write values of record's translatable fields in language: Tryton
+    keeps them apart from the default (English) values of the columns"""
+    Model = record.__class__
+    with Transaction().set_context(language=language):
+        Model.write([Model(record.id)], values)
 
 
 def company():
@@ -129,6 +143,7 @@ def load(context):
             cities[name] = ensure(City, [('name', '=', name)], {
                     'province': province, 'latitude': latitude,
                     'longitude': longitude, 'radius': radius})
+            translate(cities[name], {'name': CITY_NAMES_ZH[name]})
         operator = _user('operator', "Zhao Min (Operator)", 'role_operator',
             company, password)
         _welcome(operator, company)

@@ -88,7 +88,7 @@ class Listing(
     is_new = fields.Boolean("New", states={'readonly': _editable})
     promotion = fields.Boolean("Promotion", states={'readonly': _editable})
     promotion_text = fields.Char(
-        "Promotion Text",
+        "Promotion Text", translate=True,
         states={
             'readonly': _editable,
             'invisible': ~Eval('promotion'),
@@ -101,7 +101,7 @@ class Listing(
         states={'readonly': _editable})
     valid_to = fields.Date("Valid To", states={'readonly': _editable})
     description = fields.Text(
-        "Offer Details", states={'readonly': _editable},
+        "Offer Details", translate=True, states={'readonly': _editable},
         help="What the agent's offer includes: service, delivery, deposit.")
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)

@@ -10,8 +10,9 @@ from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
+from trytond.transaction import Transaction
 
-from . import product_image, storefront
+from . import i18n, product_image, storefront
 from .exceptions import CategoryError, ProductError
 
 
@@ -22,6 +23,17 @@ def split_features(text):
 
 class Category(storefront.ShownMixin, metaclass=PoolMeta):
     __name__ = 'product.category'
+
+    @classmethod
+    def on_modification(cls, mode, categories, field_names=None):
+        super().on_modification(mode, categories, field_names=field_names)
+        if mode == 'write' and 'name' in field_names:
+            Template = Pool().get('product.template')
+            Template.update_mall_keywords(Template.search(['OR',
+                        ('mall_category', 'in', [c.id for c in categories]),
+                        ('mall_category.parent', 'in',
+                            [c.id for c in categories]),
+                        ]))
 
     @classmethod
     def validate_fields(cls, categories, field_names):
@@ -87,6 +99,14 @@ class ProductModel(
         return f'{self.code} {self.name}'
 
     @classmethod
+    def on_modification(cls, mode, models, field_names=None):
+        super().on_modification(mode, models, field_names=field_names)
+        if mode == 'write' and 'name' in field_names:
+            Template = Pool().get('product.template')
+            Template.update_mall_keywords(Template.search(
+                    [('mall_model', 'in', [m.id for m in models])]))
+
+    @classmethod
     def search_rec_name(cls, name, clause):
         _, operator, value = clause[:3]
         bool_op = 'AND' if operator.startswith('!') or operator.startswith(
@@ -121,7 +141,13 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
     parameters = fields.One2Many(
         'mall.product.parameter', 'template', "Technical Parameters",
         states={'invisible': ~Eval('mall')})
+    mall_keywords = fields.Text("Mall Keywords", readonly=True,
+        help="What the mall's search and WeChat keywords match: the names, "
+        "category, model and features in each language of the mall, and "
+        "the pinyin of the Chinese ones.")
     del _mall
+    _keyword_fields = {
+        'name', 'features', 'mall', 'mall_category', 'mall_model'}
 
     @classmethod
     def default_mall(cls):
@@ -134,6 +160,39 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
             # the grant opens the pictures of products the mall hides
             url += '&' + urlencode(product_image.grant(self))
         return url
+
+    @classmethod
+    def on_modification(cls, mode, templates, field_names=None):
+        super().on_modification(mode, templates, field_names=field_names)
+        # A translation is written in its language: the same hook
+        if mode == 'create' or (
+                mode == 'write' and field_names & cls._keyword_fields):
+            cls.update_mall_keywords(templates)
+
+    @classmethod
+    def update_mall_keywords(cls, templates):
+        """Store the keywords of the mall's templates; computed when a name
+        changes, not per search (pinyin is slow)"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        ids = [t.id for t in templates]
+        texts = {i: [] for i in ids}
+        for language in i18n.LANGUAGES:
+            with Transaction().set_context(language=language):
+                for template in cls.browse(ids):
+                    category = template.mall_category
+                    texts[template.id] += [template.name, template.features,
+                        category.name if category else None,
+                        category.parent.name
+                        if category and category.parent else None,
+                        template.mall_model.name
+                        if template.mall_model else None]
+        for id_, values in texts.items():
+            words = [v.lower() for v in dict.fromkeys(filter(None, values))]
+            pinyin = [k for w in words for k in i18n.pinyin_keys(w)]
+            cursor.execute(*table.update([table.mall_keywords],
+                    ['\n'.join(dict.fromkeys(words + pinyin))],
+                    where=table.id == id_))
 
     @property
     def feature_lines(self):

@@ -14,7 +14,8 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 from trytond.transaction import Transaction
 
-from . import storefront
+from . import i18n, storefront
+from .i18n import N_, _
 from .inquiry import PERIOD_MAX, QUANTITY_MAX, normalise_mobile
 from .web import (
     CSRF_FIELD, STATIC, STYLE_VERSION, abort, check_csrf, check_throttle,
@@ -42,7 +43,8 @@ def mall(request):
     city = _int(args.get('city'))
     text = args.get('q', '').strip()[:60]
     number = _int(args.get('page'), 1, high=10000)
-    key = ('list', tab, category, city, text, number, layout(request))
+    key = ('list', tab, category, city, text, number, layout(request),
+        i18n.current())
     html = storefront.pages.get(key)
     if html is None:
         cards, total, number, pages = storefront.search(
@@ -56,7 +58,7 @@ def mall(request):
 
 
 def _detail(listing_id):
-    key = ('detail', listing_id)
+    key = ('detail', listing_id, i18n.current())
     listing = storefront.pages.get(key)
     if listing is None:
         listing = storefront.detail(listing_id)
@@ -66,6 +68,10 @@ def _detail(listing_id):
     return listing
 
 
+PERIOD_ERRORS = {
+    'day': N_("Please enter a rental period from 1 to %(max)s days."),
+    'month': N_("Please enter a rental period from 1 to %(max)s months."),
+    }
 FORM_FIELDS = ['name', 'mobile', 'city', 'quantity', 'period',
     'period_unit', 'start_date', 'message']
 
@@ -89,39 +95,41 @@ def listing_page(request, listing_id):
 def inquiry_values(form, listing):
     "The inquiry's values from the posted form, and the errors per field"
     errors, values = {}, {}
-    for name, label, size in [('name', "your name", 60),
-            ('mobile', "your mobile number", 20),
+    for name, missing, size in [
+            ('name', N_("Please enter your name."), 60),
+            ('mobile', N_("Please enter your mobile number."), 20),
             ('message', None, 1000)]:
         value = ' '.join(form.get(name, '').split()) if name != 'message' \
             else form.get(name, '').strip()
-        if label and not value:
-            errors[name] = f"Please enter {label}."
+        if missing and not value:
+            errors[name] = _(missing)
         elif len(value) > size:
-            errors[name] = f"Please keep it under {size} characters."
+            errors[name] = _("Please keep it under %(size)s characters.",
+                size=size)
         elif MARKUP.search(value):
-            errors[name] = "Please write plain text, without < or >."
+            errors[name] = _("Please write plain text, without < or >.")
         values[name] = value
     if 'mobile' not in errors:
         values['mobile'] = normalise_mobile(values['mobile'])
         if not re.fullmatch(r'1[3-9]\d{9}', values['mobile']):
-            errors['mobile'] = (
+            errors['mobile'] = _(
                 "Please enter an 11-digit mobile number, e.g. 13812345678.")
     cities = {c['id'] for c in listing['cities']}
     values['city'] = _int(form.get('city'))
     if values['city'] not in cities:
-        errors['city'] = "Please choose one of the cities served."
+        errors['city'] = _("Please choose one of the cities served.")
     values['quantity'] = _int(form.get('quantity'), high=QUANTITY_MAX)
     if values['quantity'] is None:
-        errors['quantity'] = (
-            f"Please enter a number of vehicles from 1 to {QUANTITY_MAX}.")
+        errors['quantity'] = _(
+            "Please enter a number of vehicles from 1 to %(max)s.",
+            max=QUANTITY_MAX)
     unit = form.get('period_unit')
     values['period_unit'] = unit if unit in PERIOD_MAX else 'month'
     values['period'] = _int(form.get('period'),
         high=PERIOD_MAX[values['period_unit']])
     if values['period'] is None:
-        errors['period'] = ("Please enter a rental period from 1 to "
-            f"{PERIOD_MAX[values['period_unit']]} "
-            f"{values['period_unit']}s.")
+        message = PERIOD_ERRORS[values['period_unit']]
+        errors['period'] = _(message, max=PERIOD_MAX[values['period_unit']])
     start = form.get('start_date', '').strip()
     values['start_date'] = None
     if start:
@@ -129,10 +137,10 @@ def inquiry_values(form, listing):
         try:
             values['start_date'] = dt.date.fromisoformat(start)
         except ValueError:
-            errors['start_date'] = "Please give a date like 2026-12-01."
+            errors['start_date'] = _("Please give a date like 2026-12-01.")
         else:
             if not today <= values['start_date'] <= storefront.max_date():
-                errors['start_date'] = (
+                errors['start_date'] = _(
                     "Please give a date within the next 12 months.")
     return values, errors
 

@@ -1,11 +1,12 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 """What the public mall shows: listed, valid listings only, read as user 0
-(no record rule applies), turned into plain values for the templates."""
+(no record rule applies), turned into plain values for the templates, in
+the transaction's language (the catalogue's names are translatable)."""
 import datetime as dt
 import math
 
-from sql import As, NullsFirst
+from sql import As, Literal, NullsFirst
 from sql.aggregate import Min
 from sql.conditionals import Coalesce
 
@@ -19,8 +20,9 @@ from trytond.transaction import Transaction
 PER_PAGE = 24
 TABS = ('all', 'new', 'promotion')
 THUMB, PICTURE, MINI = 400, 960, 160
-# Rendered list pages and detail values; listings, prices and products
-# clear it when they change, the duration covers valid from/to dates
+# Rendered list pages and detail values, keyed by language; listings,
+# prices and products clear it when they change, the duration covers valid
+# from/to dates
 pages = Cache('marcier_mall.storefront', context=False, duration=300)
 
 
@@ -49,13 +51,14 @@ def filters():
     pool = Pool()
     Category = pool.get('product.category')
     City = pool.get('marcier.city')
-    values = pages.get('filters')
+    key = ('filters', Transaction().language)
+    values = pages.get(key)
     if values is None:
         children = {}
         for category in Category.search([('parent', '!=', None)]):
             children.setdefault(category.parent.id, []).append(
                 {'id': category.id, 'name': category.name})
-        values = pages.set('filters', {
+        values = pages.set(key, {
                 'categories': [{
                         'id': c.id, 'name': c.name,
                         'children': children.get(c.id, []),
@@ -64,6 +67,31 @@ def filters():
                     for c in City.search([])],
                 })
     return values
+
+
+def keywords():
+    """Words that find public listings in the transaction's language: the
+    names of their top categories, the most listed first, then of their
+    sub-categories (the keywords of a product hold its categories' names)"""
+    pool = Pool()
+    Listing = pool.get('mall.listing')
+    Category = pool.get('product.category')
+    key = ('keywords', Transaction().language)
+    names = pages.get(key)
+    if names is None:
+        tops, subs = {}, {}
+        for listing in Listing.search(public_domain()):
+            category = listing.product.mall_category
+            if category.parent:
+                subs[category.id] = subs.get(category.id, 0) + 1
+                category = category.parent
+            tops[category.id] = tops.get(category.id, 0) + 1
+        names = []
+        for counts in [tops, subs]:
+            ids = sorted(counts, key=lambda i: (-counts[i], i))
+            names += [Category(i).name for i in ids]
+        names = pages.set(key, list(dict.fromkeys(names)))
+    return names
 
 
 def search(tab='all', category=None, city=None, text=None, page=1):
@@ -81,10 +109,12 @@ def search(tab='all', category=None, city=None, text=None, page=1):
     if city:
         domain.append(('cities', '=', city))
     if text:
+        # The keywords hold the names of every language and their pinyin;
+        # the name of the page's language covers stale keywords
         domain.append(['OR',
+                ('product.mall_keywords', 'ilike', f'%{text}%'),
                 ('product.name', 'ilike', f'%{text}%'),
                 ('product.code', 'ilike', f'%{text}%'),
-                ('product.mall_model.name', 'ilike', f'%{text}%'),
                 ])
     total = Listing.search(domain, count=True)
     pages_ = max(1, math.ceil(total / PER_PAGE))
@@ -134,27 +164,41 @@ def cards(listings):
             cover(image.id),
             As(cover(Coalesce(image.write_date, image.create_date)),
                 'cover_date'),
+            template.id, category.id, city.id,
             where=fields.SQL_OPERATORS['in'](
                 listing.id, [l.id for l in listings]))
     if backend.name == 'sqlite':
         sqlite_apply_types(query, [None] * 10 + ['NUMERIC', 'NUMERIC', None,
-                'TIMESTAMP'])
+                'TIMESTAMP', None, None, None])
     cursor = Transaction().connection.cursor()
     cursor.execute(*query)
     rows = {r[0]: r for r in cursor}
-    symbols = {c.id: c.currency.symbol for c in Company.browse(
+    currencies = {c.id: c.currency for c in Company.browse(
             {r[9] for r in rows.values()})}
+    names = translated({
+            'product.template,name': {r[14] for r in rows.values()},
+            'product.category,name': {r[15] for r in rows.values()},
+            'marcier.city,name': {r[16] for r in rows.values()},
+            'mall.listing,promotion_text': set(rows),
+            })
     result = []
     for listing in listings:
         (id_, name, category_, city_, agent_, load, new, promotion, text,
-            company, month, day, cover_id, cover_date) = rows[listing.id]
+            company, month, day, cover_id, cover_date, template_id,
+            category_id, city_id) = rows[listing.id]
+        name = names.get(('product.template,name', template_id), name)
+        category_ = names.get(
+            ('product.category,name', category_id), category_)
+        city_ = names.get(('marcier.city,name', city_id), city_)
+        text = names.get(('mall.listing,promotion_text', id_), text)
         amount, unit = (month, 'month') if month is not None else (
             day, 'day')
         result.append({
                 'id': id_, 'name': name, 'category': category_,
                 'city': city_ or '', 'agent': agent_, 'rated_load': load,
                 'price': {'amount': amount, 'unit': unit,
-                    'symbol': symbols[company]}
+                    'symbol': currencies[company].symbol,
+                    'currency': currencies[company].code}
                 if amount is not None else None,
                 'is_new': bool(new),
                 'promotion': text if promotion else None,
@@ -163,6 +207,31 @@ def cards(listings):
                 if cover_id else None,
                 })
     return result
+
+
+def translated(names):
+    """The translations in the transaction's language of names, {'model,
+    field': ids}, as {('model,field', id): text}; none in the default
+    language (the columns hold it).  One query where the ORM reads each
+    model in turn."""
+    pool = Pool()
+    Configuration = pool.get('ir.configuration')
+    Translation = pool.get('ir.translation')
+    language = Transaction().language
+    ids = set().union(*names.values()) - {None}
+    if language == Configuration.get_language() or not ids:
+        return {}
+    translation = Translation.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*translation.select(
+            translation.name, translation.res_id, translation.value,
+            where=(translation.lang == language)
+            & (translation.type == 'model')
+            & (translation.fuzzy == Literal(False))
+            & fields.SQL_OPERATORS['in'](translation.name, list(names))
+            & fields.SQL_OPERATORS['in'](translation.res_id, list(ids))))
+    return {(name, res_id): value for name, res_id, value in cursor
+        if value and res_id in names[name]}
 
 
 def card(listing):
@@ -191,6 +260,7 @@ def detail(listing_id):
     category = product['mall_category.']
     values = card(listings[0])
     symbol = values['price']['symbol'] if values['price'] else ''
+    currency = values['price']['currency'] if values['price'] else None
     return {
         **values,
         'pictures': [{
@@ -214,7 +284,7 @@ def detail(listing_id):
                 'name', 'value', 'unit']),
         'prices': [{'place': (p['city.'] or {}).get('name') or p['region'],
                 'amount': p['price'], 'unit': p['unit'],
-                'symbol': symbol}
+                'symbol': symbol, 'currency': currency}
             for p in Price.search_read([('listing', '=', listing_id)],
                 fields_names=['city.name', 'region', 'price', 'unit'])],
         'cities': City.read(listing['cities'], ['name']),

@@ -8,7 +8,8 @@ that reuse its templates (e.g. WeChat H5 pages):
   request body, answers errors with a page and never a stack trace, and
   adds the security headers (strict CSP: no inline script or style);
 - ``render()`` fills a Jinja2 template (auto-escaped) of the registered
-  folders, with the layout ('pc' or 'mobile') chosen from the user agent;
+  folders, with the layout ('pc' or 'mobile') chosen from the user agent,
+  in the request's language (i18n.py: gettext, prices, dates);
 - ``csrf_field()``/``check_csrf()`` put and check a signed double-submit
   token on every form;
 - ``check_throttle()``/``count_attempt()`` limit a client's attempts at
@@ -36,6 +37,9 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 from trytond.transaction import Transaction
 
+from . import i18n
+from .i18n import N_
+
 logger = logging.getLogger(__name__)
 
 CSRF_COOKIE = 'marcier_csrf'
@@ -55,14 +59,14 @@ SECURITY_HEADERS = {
     'Referrer-Policy': 'same-origin',
     }
 ERRORS = {
-    400: "The request could not be understood.",
-    403: "This form has expired: reload the page and send it again.",
-    404: "This page does not exist, or the offer is no longer listed.",
-    405: "This address does not accept that request.",
-    413: "What you sent is too big.",
-    429: "Too many requests from your network: please try again later.",
-    500: "Something went wrong on our side. Please try again later.",
-    503: "The service is busy. Please try again in a moment.",
+    400: N_("The request could not be understood."),
+    403: N_("This form has expired: reload the page and send it again."),
+    404: N_("This page does not exist, or the offer is no longer listed."),
+    405: N_("This address does not accept that request."),
+    413: N_("What you sent is too big."),
+    429: N_("Too many requests from your network: please try again later."),
+    500: N_("Something went wrong on our side. Please try again later."),
+    503: N_("The service is busy. Please try again in a moment."),
     }
 
 _folders = [Path(__file__).parent / 'templates']
@@ -75,14 +79,15 @@ environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_folders),
     autoescape=True,  # every template: they all are HTML
     trim_blocks=True, lstrip_blocks=True,
-    undefined=jinja2.StrictUndefined)
-
-
-def money(amount):
-    "1234.5 as 1,234.50 and 1200 as 1,200"
-    if amount == int(amount):
-        return f'{int(amount):,}'
-    return f'{amount:,.2f}'
+    undefined=jinja2.StrictUndefined,
+    extensions=['jinja2.ext.i18n'])
+environment.policies['ext.i18n.trimmed'] = True
+# In the language of the request being served (i18n.activate)
+environment.install_gettext_callables(
+    lambda message: i18n.translations(i18n.current()).gettext(message),
+    lambda singular, plural, number: i18n.translations(
+        i18n.current()).ngettext(singular, plural, number),
+    newstyle=True)
 
 
 def with_query(path, params, **changes):
@@ -93,7 +98,9 @@ def with_query(path, params, **changes):
     return path + ('?' + urlencode(query) if query else '')
 
 
-environment.filters['money'] = money
+environment.filters['money'] = i18n.money
+environment.filters['date'] = i18n.date
+environment.filters['datetime'] = i18n.datetime
 environment.globals['with_query'] = with_query
 environment.globals['stylesheet'] = (
     f'/mall/static/{STYLESHEET}?v={STYLE_VERSION}')
@@ -178,10 +185,21 @@ def abort(status):
     raise error
 
 
+def language_links(request):
+    "The switch link of each language, named in that language"
+    return [{'code': language, 'tag': i18n.html_lang(language),
+            'name': i18n.Locale.parse(language).language_name,
+            'url': with_query(request.path, request.args, lang=language)}
+        for language in i18n.LANGUAGES]
+
+
 def render_html(request, template, **values):
-    "The HTML text of template for request"
+    "The HTML text of template for request, in the current language"
     values.setdefault('layout', layout(request))
     values.setdefault('base_url', request.script_root)
+    values.setdefault('language', i18n.current())
+    values.setdefault('html_lang', i18n.html_lang())
+    values.setdefault('language_links', language_links(request))
     return environment.get_template(template).render(**values)
 
 
@@ -194,8 +212,10 @@ def render(request, template, status=200, cache=None, **values):
 def html_response(request, text, status=200, cache=None):
     response = Response(text, status=status, content_type='text/html; '
         'charset=utf-8')
-    # Pages vary with the client's layout; forms carry the client's token
-    response.headers['Vary'] = 'User-Agent, Cookie'
+    # Pages vary with the client's layout and language; forms carry the
+    # client's token
+    response.headers['Vary'] = 'User-Agent, Accept-Language, Cookie'
+    i18n.remember(request, response)
     response.headers['Cache-Control'] = cache or 'no-store'
     if cookie := request.environ.get('marcier.csrf_cookie'):
         if cookie != request.cookies.get(CSRF_COOKIE):
@@ -208,11 +228,11 @@ def html_response(request, text, status=200, cache=None):
 def error_page(request, status):
     try:
         return render(request, 'error.html', status=status,
-            code=status, message=ERRORS.get(status, ERRORS[500]))
+            code=status, message=i18n._(ERRORS.get(status, ERRORS[500])))
     except Exception:
         logger.exception("error page failed")
         return secure(Response(
-                ERRORS.get(status, ERRORS[500]), status=status,
+                i18n._(ERRORS.get(status, ERRORS[500])), status=status,
                 content_type='text/plain; charset=utf-8'))
 
 
@@ -225,10 +245,12 @@ def page(rule, methods=('GET',), model=None, max_body=None):
         @functools.wraps(func)
         def wrapper(request, **kwargs):
             try:
+                language = i18n.activate(i18n.choose(request))
                 pool = _pool(model)
                 readonly = request.method not in {'POST', 'PUT', 'DELETE'}
-                with Transaction().start(
-                        pool.database_name, 0, readonly=readonly) as t:
+                with Transaction().start(pool.database_name, 0,
+                        readonly=readonly,
+                        context={'language': language}) as t:
                     response = func(request, **kwargs)
                     if not readonly:
                         t.commit()

@@ -13,6 +13,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatException
 from wechatpy.session.redisstorage import RedisStorage
 
+from marcier_mall import i18n
+from marcier_mall.i18n import N_, _
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
@@ -28,11 +30,15 @@ WECHAT_OPEN = 'https://open.weixin.qq.com'
 TIMEOUT = 10
 # The custom menu: H5 page of each entry (the mall's own pages for Rent)
 MENU = [
-    ("Rent", '/mall'),
-    ("My vehicles", 'vehicles'),
-    ("Repair", 'repairs/new'),
-    ("Me", 'me'),
+    (N_("Rent"), '/mall'),
+    (N_("My vehicles"), 'vehicles'),
+    (N_("Repair"), 'repairs/new'),
+    (N_("Me"), 'me'),
     ]
+# Shown in the user's language while the operator keeps it (welcome is
+# translatable too: a changed text is translated in the back office)
+WELCOME = N_("Welcome to Marcier electric vehicle leasing! Rent a vehicle, "
+    "follow your vehicles and report a fault from the menu below.")
 
 
 class Client(WeChatClient):
@@ -149,9 +155,7 @@ class Account(ModelSQL, ModelView):
 
     @classmethod
     def default_welcome(cls):
-        return ("Welcome to Marcier electric vehicle leasing! "
-            "Rent a vehicle, follow your vehicles and report a fault "
-            "from the menu below.")
+        return WELCOME
 
     @classmethod
     def validate_fields(cls, accounts, field_names):
@@ -254,9 +258,11 @@ class Account(ModelSQL, ModelView):
         return []
 
     def menu(self):
-        "The custom menu: Rent, My vehicles, Repair, Me"
+        "The custom menu: Rent, My vehicles, Repair, Me; one for all, Chinese"
         buttons = []
-        for name, path in MENU:
+        with i18n.using(i18n.DEFAULT):
+            menu = [(_(name), path) for name, path in MENU]
+        for name, path in menu:
             if url := self.page_url(path):
                 buttons.append({'type': 'view', 'name': name, 'url': url})
             else:

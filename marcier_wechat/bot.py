@@ -9,12 +9,13 @@ from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import ArticlesReply, TextReply
 
-from trytond.i18n import gettext
+from marcier_mall import i18n, storefront
+from marcier_mall.i18n import _
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .account import MENU
+from .account import MENU, WELCOME
 
 MAX_ARTICLES = 8  # WeChat shows at most 8 news articles in a reply
 
@@ -100,32 +101,69 @@ def record_follower(account, message):
             account, message.source, message.event != 'unsubscribe')
 
 
+def language(account, openid):
+    "The language of the replies to openid: WeChat's when known, else Chinese"
+    User = Pool().get('wechat.user')
+    users = User.search([
+            ('account', '=', account.id), ('openid', '=', openid)], limit=1)
+    return i18n.match(users[0].language if users else None) or i18n.DEFAULT
+
+
 def compose(account, message):
-    """The answer to message: ('text', content), ('articles', [{title,
-    description, image, url}]) or None for no answer"""
+    """The answer to message in the user's language: ('text', content),
+    ('articles', [{title, description, image, url}]) or None"""
+    Account = Pool().get('wechat.account')
+    with i18n.using(language(account, message.source)) as language_, \
+            Transaction().set_context(language=language_):
+        # The translatable texts (welcome) in the user's language
+        return _compose(Account(account.id), message)
+
+
+def _compose(account, message):
     if message.type == 'event':
         if message.event in {'subscribe', 'subscribe_scan'}:
             return 'text', welcome(account)
         if message.event == 'click':
-            return 'text', gettext('marcier_wechat.msg_bot_click',
-                page=message.key)
+            return 'text', _("Open the “%(page)s” page from the menu once "
+                "the account has its public URL.", page=message.key)
         return None
     if message.type == 'text':
         text = message.content.strip()
         articles = account.keyword_articles(text)[:MAX_ARTICLES] if text else []
         if articles:
             return 'articles', articles
-        return 'text', gettext('marcier_wechat.msg_bot_no_match', text=text)
-    return 'text', gettext('marcier_wechat.msg_bot_unsupported')
+        return 'text', no_match(text)
+    keywords = suggestions()
+    if not keywords:
+        return 'text', _("Thank you! Open Rent in the menu to see the "
+            "vehicles for rent.")
+    return 'text', _("Thank you! Send a keyword such as %(keywords)s to find "
+        "vehicles, or use the menu.", keywords=keywords)
+
+
+def suggestions(count=3):
+    "Keywords that find vehicles: categories of listed offers, user's language"
+    return _(', ').join(f'“{k}”' for k in storefront.keywords()[:count])
+
+
+def no_match(text):
+    keywords = suggestions()
+    if not keywords:
+        return _("No vehicle matches “%(text)s”: none is for rent at the "
+            "moment.", text=text)
+    return _("No vehicle matches “%(text)s”. Send a keyword such as "
+        "%(keywords)s, or open Rent in the menu.", text=text,
+        keywords=keywords)
 
 
 def welcome(account):
     "The welcome text with the menu's pages"
-    lines = [account.welcome]
+    text = account.welcome
+    lines = [_(WELCOME) if text == WELCOME else text]
     for name, path in MENU:
         url = account.page_url(path)
         if url:
-            lines.append(f'<a href="{url}">{name}</a>')
+            lines.append(f'<a href="{url}">{_(name)}</a>')
     return '\n'.join(lines)
 
 

@@ -28,6 +28,7 @@ class FakeWeChat:
         self.codes = {}  # OAuth code -> (openid, scope)
         self.next_openid = None
         self.nicknames = {}
+        self.languages = {}  # WeChat's language of an openid, else zh_CN
         self.counter = itertools.count(1)
         self.tokens_issued = 0
         self.ticket = 'fake-jsapi-ticket'
@@ -143,7 +144,8 @@ class FakeWeChat:
         openid = query.get('openid', '')
         return self._json(handler, {'openid': openid,
                 'nickname': self.nicknames.get(openid, 'WeChat ' + openid[-4:]),
-                'headimgurl': 'https://thirdwx.qlogo.cn/%s.png' % openid})
+                'headimgurl': 'https://thirdwx.qlogo.cn/%s.png' % openid,
+                'language': self.languages.get(openid, 'zh_CN')})
 
     def template(self, handler, query, body):
         return self._ok(handler, query, body, msgid=next(self.counter))

@@ -18,7 +18,7 @@ from pathlib import Path
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import redirect, send_from_directory
 
-from marcier_mall import web
+from marcier_mall import i18n, web
 from trytond import backend, config
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
@@ -46,6 +46,7 @@ CSP = ("default-src 'none'; script-src 'self' https://res.wx.qq.com; "
 WECHAT_AGENT = 'MicroMessenger'
 
 web.add_template_folder(TEMPLATES)
+i18n.add_catalogue(Path(__file__).parent / 'web_locale')
 
 
 def activated_pool(database_name):
@@ -140,6 +141,7 @@ def page(path, methods=('GET',), login=True, max_size=None):
         @functools.wraps(func)
         def wrapper(request, database_name, app_id, **kwargs):
             try:
+                i18n.activate(i18n.choose(request))
                 pool = activated_pool(database_name)
                 with Transaction().start(database_name, 0) as transaction:
                     response = _serve(
@@ -178,13 +180,19 @@ def _serve(request, pool, app_id, login, func, kwargs):
             user = pool.get('wechat.user')(session.user_id)
             if user.account != account:
                 user = None
-        context = Page(request, account, user)
-        if login and not user:
-            return redirect(context.url('login?' + urllib.parse.urlencode(
-                        {'next': request.full_path})))
-        if request.method == 'POST':
-            web.check_csrf(request)
-        return func(context, **kwargs)
+        # The language WeChat gives for the user, unless switched
+        language = i18n.activate(
+            i18n.choose(request, user.language if user else None))
+        with Transaction().set_context(language=language):
+            if user:
+                user = pool.get('wechat.user')(user.id)
+            context = Page(request, account, user)
+            if login and not user:
+                return redirect(context.url('login?' + urllib.parse.urlencode(
+                            {'next': request.full_path})))
+            if request.method == 'POST':
+                web.check_csrf(request)
+            return func(context, **kwargs)
 
 
 # Sign in: snsapi_base gives the openid silently, snsapi_userinfo (asked
@@ -238,6 +246,7 @@ def oauth(context):
         User.write([user], {
                 'nickname': (info.get('nickname') or '')[:64] or None,
                 'avatar': (info.get('headimgurl') or '')[:500] or None,
+                'language': (info.get('language') or '')[:10] or None,
                 })
     elif not user.nickname:
         return _authorize(context, 'snsapi_userinfo', pending['next'])

@@ -31,6 +31,9 @@ class User(ModelSQL, ModelView):
     openid = fields.Char("OpenID", required=True, readonly=True)
     nickname = fields.Char("Nickname", readonly=True)
     avatar = fields.Char("Avatar URL", readonly=True)
+    language = fields.Char("Language", readonly=True,
+        help="The language WeChat gives for the user (e.g. zh_CN, en): "
+        "the H5 pages and replies use it.")
     subscribed = fields.Boolean("Following", readonly=True)
     mobile = fields.Char("Mobile", readonly=True)
     party = fields.Many2One(

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from PIL import Image as PILImage
+from werkzeug.datastructures import Headers
 
 from trytond import config
 from trytond.modules.company.tests import create_company
@@ -72,6 +73,22 @@ class MallRouteTestCase(RouteTestCase):
         Listing.submit(listings)
         Listing.approve(listings)
         create_listing(agent_a, hidden, shanghai)  # a draft
+
+    def client(self, language='en', agent=None):
+        """A client asking for language (None: for nothing) with the user
+        agent; English by default, the language of the texts tested"""
+        client = super().client()
+        open_ = client.open
+
+        def open(*args, headers=None, **kwargs):
+            headers = Headers(headers or {})
+            if language:
+                headers.setdefault('Accept-Language', language)
+            if agent:
+                headers.setdefault('User-Agent', agent)
+            return open_(*args, headers=headers, **kwargs)
+        client.open = open
+        return client
 
     def ids(self):
         with Transaction().start(DB_NAME, 0):

@@ -1,5 +1,6 @@
 // Location of a repair request: WeChat JS-SDK inside WeChat (config signed
 // by the server from the jsapi_ticket), the browser's geolocation elsewhere.
+// The page gives the texts in its language (data-unavailable, data-refused).
 (function () {
     'use strict';
     var button = document.getElementById('locate');
@@ -16,13 +17,13 @@
 
     function browser() {
         if (!navigator.geolocation) {
-            status.textContent = 'Location unavailable';
+            status.textContent = button.dataset.unavailable;
             return;
         }
         navigator.geolocation.getCurrentPosition(function (position) {
             fill(position.coords.latitude, position.coords.longitude);
         }, function () {
-            status.textContent = 'Location refused';
+            status.textContent = button.dataset.refused;
         }, {timeout: 10000});
     }
 
