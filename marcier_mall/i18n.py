@@ -149,8 +149,8 @@ def N_(message):
 
 
 def money(amount, currency='CNY'):
-    """amount for the current language: ¥4,800 and ¥1,250.50 (the decimals
-    only when there are)"""
+    """amount for the current language: 4,800 and 1,250.50 with the
+    currency's symbol (the decimals only when there are)"""
     locale = Locale.parse(current())
     if amount == int(amount):
         pattern = parse_pattern(locale.currency_formats['standard'].pattern)
@@ -161,12 +161,12 @@ def money(amount, currency='CNY'):
 
 
 def date(value, format='medium'):
-    "2026年12月2日 or Dec 2, 2026"
+    "The medium date of the language, e.g. Dec 2, 2026 in English"
     return _format_date(value, format, locale=current()) if value else ''
 
 
 def datetime(value, format='short'):
-    "2026/12/2 14:05 or 12/2/26, 2:05 PM (the server's time, as stored)"
+    "The short date and time, e.g. 12/2/26, 2:05 PM (the time as stored)"
     if not value:
         return ''
     # Naive values are read as UTC by Babel: UTC out keeps them as stored
@@ -178,7 +178,7 @@ CJK = re.compile(r'[\u3400-\u9fff]+')
 
 def pinyin_keys(text):
     """The pinyin initials and the full pinyin of the Chinese runs of text,
-    for searches typed with a Latin keyboard ("gef" finds 高尔夫)"""
+    for searches typed with a Latin keyboard ("gef" finds golf carts)"""
     runs = CJK.findall(text or '')
     if not runs:
         return []

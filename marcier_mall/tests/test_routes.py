@@ -3,6 +3,7 @@
 """The public mall through trytond's WSGI application (werkzeug client)."""
 import io
 import re
+import urllib.parse
 from decimal import Decimal
 
 from PIL import Image as PILImage
@@ -73,6 +74,18 @@ class MallRouteTestCase(RouteTestCase):
         Listing.submit(listings)
         Listing.approve(listings)
         create_listing(agent_a, hidden, shanghai)  # a draft
+        # Chinese values; the forklift keeps its English name only
+        with Transaction().set_context(language='zh_CN'):
+            for record, values in [
+                    (cart, {'name': "高尔夫球车 G4",
+                            'features': "静音\n锂电池"}),
+                    (cart.mall_category.parent, {'name': "高尔夫球车"}),
+                    (cart.parameters[0], {'name': "最高车速"}),
+                    (lifts, {'name': "叉车"}),
+                    (shanghai, {'name': "上海"}),
+                    (beijing, {'name': "北京"}),
+                    ]:
+                record.__class__.write([record], values)
 
     def client(self, language='en', agent=None):
         """A client asking for language (None: for nothing) with the user
@@ -313,6 +326,94 @@ class MallRouteTestCase(RouteTestCase):
             for _ in range(3)]
         self.assertEqual(statuses, [303, 303, 429])
         self.assertEqual(len(self._inquiries()), len(before) + 3)
+
+
+    def test_languages(self):
+        "Chinese first; English by the switch link (kept) or Accept-Language"
+        ids = self.ids()
+        cart = f'/mall/{ids["Golf-Cart-G4"]}'
+        client = self.client(None)
+        response = client.get('/mall')
+        page = response.text
+        self.assertIn('<html lang="zh-CN">', page)
+        # (the test company's currency is usd: the demo's ¥ is tested with
+        # the demo data, tests/test_mall.py)
+        for text in ["高尔夫球车 G4", "3,000</strong>/月起", "全部分类", "上海",
+                # no translation: the default (English) value
+                "Forklift &lt;b&gt;F15"]:
+            self.assertIn(text, page)
+        self.assertNotIn("Golf Cart G4", page)
+        self.assertIn('Accept-Language', response.headers['Vary'])
+        page = client.get(cart).text
+        for text in ["最高车速", "锂电池", "额定载重", "已使用 1 年", "向Agent A询价"]:
+            self.assertIn(text, page)
+
+        # The switch link, remembered for the next pages
+        response = client.get('/mall?lang=en')
+        self.assertIn('<html lang="en">', response.text)
+        self.assertIn("Golf Cart G4", response.text)
+        self.assertIn("from <strong>usd3,000</strong> / month", response.text)
+        self.assertIn('marcier_lang=en', response.headers['Set-Cookie'])
+        page = client.get(cart).text
+        self.assertIn("Top speed", page)
+        self.assertNotIn("最高车速", page)
+        self.assertIn('href="/mall/%d?lang=zh_CN"' % ids["Golf-Cart-G4"],
+            page)
+        self.assertIn("高尔夫球车", client.get('/mall?lang=zh_CN').text)
+
+        for language, agent, text in [
+                ('zh-CN,zh;q=0.9,en;q=0.8', None, "高尔夫球车 G4"),
+                ('zh-TW', None, "高尔夫球车 G4"),
+                ('en-US,en;q=0.9', None, "Golf Cart G4"),
+                ('fr-FR,en;q=0.5', None, "Golf Cart G4"),
+                ('de-DE', None, "高尔夫球车 G4"),
+                # WeChat's browser: Chinese whatever the phone's language
+                ('en-US', 'Mozilla/5.0 (iPhone) MicroMessenger/8.0.50',
+                    "高尔夫球车 G4"),
+                ]:
+            with self.subTest(language=language, agent=agent):
+                page = self.client(language, agent).get('/mall').text
+                self.assertIn(text, page)
+        page = self.client(None).get('/mall/999999').text
+        self.assertIn("已下架", page)
+
+    def test_inquiry_errors_chinese(self):
+        "The inquiry form's errors in the page's language"
+        client = self.client('zh-CN')
+        listing = self.ids()['Golf-Cart-G4']
+        response = client.post(f'/mall/{listing}', data=self._form(
+                client, listing, mobile='12345', period='999'))
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("请输入11位手机号", response.text)
+        self.assertIn("请输入1到120个月之间的租期", response.text)
+
+    def test_search_languages(self):
+        "Names, categories and features in either language, and pinyin"
+        for language in ['en', 'zh-CN']:
+            client = self.client(language)
+            for query, shown, not_shown in [
+                    ('高尔夫', 'G4', 'F15'),
+                    ('golf', 'G4', 'F15'),
+                    ('gef', 'G4', 'F15'),
+                    ('GaoErFu', 'G4', 'F15'),
+                    ('锂电池', 'G4', 'F15'),
+                    ('4 seats', 'G4', 'F15'),
+                    ('叉车', 'F15', 'G4'),
+                    ('forklifts', 'F15', 'G4'),
+                    ('cc', 'F15', 'G4'),
+                    ('扫地', None, 'G4'),
+                    ]:
+                with self.subTest(language=language, query=query):
+                    page = client.get(
+                        f'/mall?q={urllib.parse.quote(query)}').text
+                    names = re.findall(r'<h3 class="card-name">(.*?)</h3>',
+                        page)
+                    if shown:
+                        self.assertTrue(names)
+                        self.assertTrue(all(shown in n for n in names))
+                    else:
+                        self.assertEqual(names, [])
+                    self.assertFalse(any(not_shown in n for n in names))
 
 
 del RouteTestCase
