@@ -139,8 +139,9 @@ def _(message, **variables):
 
 
 def ngettext(singular, plural, number, **variables):
+    "The form for number, its %(count)s filled (as in the templates)"
     text = translations(current()).ngettext(singular, plural, number)
-    return text % {'num': number, **variables}
+    return text % {'count': number, **variables}
 
 
 def N_(message):
