@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import logging
+import re
 
 from PIL import Image
 
@@ -11,13 +12,14 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import setup_agents
 from marcier_device.tests.test_module import as_user
 
 from .. import images
-from ..bot import build_message, compose, parse_xml
+from ..bot import build_message, compose, parse_xml, record_follower
 from ..fake import FakeWeChat
 
 REDIS = 'redis://127.0.0.1:6379/15'
@@ -86,9 +88,10 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         self.assertIsNotNone(self.account.crypto())
         self.assertEqual(Account.by_app_id('wxapp'), self.account)
         self.assertIsNone(Account.by_app_id('nope'))
+        # One menu for all followers: in Chinese
         menu = self.account.menu()['button']
         self.assertEqual([b['name'] for b in menu],
-            ["Rent", "My vehicles", "Repair", "Me"])
+            ["租车", "我的车辆", "报修", "我的"])
 
     @with_transaction()
     def test_store_expiry(self):
@@ -109,11 +112,86 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                 b'<xml><ToUserName>gh</ToUserName><FromUserName>o-2'
                 b'</FromUserName><CreateTime>1</CreateTime><MsgType>event'
                 b'</MsgType><Event>subscribe</Event></xml>'))
+        record_follower(self.account, follow)
         kind, text = compose(self.account, follow)
         self.assertEqual(kind, 'text')
-        self.assertIn("Welcome", text)
+        self.assertIn("欢迎关注马赛尔电动车租赁", text)
+        WeChatUser = Pool().get('wechat.user')
+        user, = WeChatUser.search([('openid', '=', 'o-2')])
+        WeChatUser.write([user], {'language': 'en'})
+        kind, text = compose(self.account, follow)
+        self.assertIn("Welcome to Marcier", text)
         with self.assertRaises(Exception):
             parse_xml(b'<!DOCTYPE x [<!ENTITY a "b">]><xml>&a;</xml>')
+
+    @with_transaction()
+    def test_keyword_replies(self):
+        "Chinese keywords find listings; the hint suggests working words"
+        from marcier_mall.tests.test_module import (
+            create_city, create_listing, create_product)
+        pool = Pool()
+        Listing = pool.get('mall.listing')
+        Category = pool.get('product.category')
+        WeChatUser = pool.get('wechat.user')
+        self._setup()
+
+        def reply(text, msg_id=[0]):
+            msg_id[0] += 1
+            return compose(self.account, build_message(parse_xml(
+                        ('<xml><ToUserName>gh</ToUserName><FromUserName>o-1'
+                            '</FromUserName><CreateTime>1</CreateTime>'
+                            '<MsgType>text</MsgType><Content>%s</Content>'
+                            '<MsgId>%d</MsgId></xml>' % (text, msg_id[0])
+                            ).encode())))
+        # (the replies to a keyword are cached for a minute: new words)
+        kind, text = reply("巡逻车")
+        self.assertEqual(kind, 'text')
+        self.assertIn("目前暂无车辆出租", text)  # nothing to suggest
+
+        lifts, = Category.create([{'name': "Forklifts"}])
+        electric, = Category.create([{'name': "Electric", 'parent': lifts}])
+        forklift = create_product("Forklift F15", electric)
+        cart = create_product("Golf Cart G4")
+        with Transaction().set_context(language='zh_CN'):
+            Category.write([lifts], {'name': "电动叉车"})
+            Category.write([cart.mall_category.parent], {'name': "高尔夫球车"})
+            pool.get('product.template').write([cart],
+                {'name': "高尔夫球车 G4"})
+        city = create_city("Shanghai")
+        listings = [create_listing(self.agent_a, p, city)
+            for p in [forklift, cart]]
+        Listing.submit(listings)
+        Listing.approve(listings)
+
+        for keyword, title in [("叉车", "Forklift F15"),
+                ("高尔夫", "高尔夫球车 G4"), ("gef", "高尔夫球车 G4"),
+                ("golf", "高尔夫球车 G4")]:
+            with self.subTest(keyword=keyword):
+                kind, articles = reply(keyword)
+                self.assertEqual(kind, 'articles')
+                self.assertEqual([a['title'] for a in articles], [title])
+                self.assertIn("/月起", articles[0]['description'])
+        kind, text = reply("观光车")
+        self.assertEqual(kind, 'text')
+        self.assertIn("没有与“观光车”匹配的车辆", text)
+        suggested = re.findall(r'“(.*?)”',
+            re.search(r'请发送(.*?)等关键词', text).group(1))
+        # Top categories first, in the user's language
+        self.assertEqual(set(suggested[:2]), {"电动叉车", "高尔夫球车"})
+        for keyword in suggested:
+            with self.subTest(suggested=keyword):
+                self.assertEqual(reply(keyword)[0], 'articles')
+
+        # WeChat's language of the user
+        WeChatUser.write([self.user], {'language': 'en'})
+        kind, articles = reply("高尔夫")
+        self.assertEqual([a['title'] for a in articles], ["Golf Cart G4"])
+        self.assertIn("/ month", articles[0]['description'])
+        self.assertIn("lang=en", articles[0]['url'] or 'lang=en')
+        kind, text = reply("sightseeing")
+        self.assertIn('No vehicle matches “sightseeing”', text)
+        self.assertIn("“Forklifts”", text)
+        self.assertEqual(reply("Forklifts")[0], 'articles')
 
     @with_transaction()
     def test_repair_workflow(self):
