@@ -12,8 +12,12 @@ Prints requests per second and latency percentiles of:
   then in turn (values cached; every response is still rendered, with a
   fresh form token).
 
+Each scenario runs in Chinese and in English (--lang to choose one): the
+page caches are kept per language, the cards and details read the
+translations, and both figures are printed side by side at the end.
+
 Usage: .venv/bin/python benchmarks/mall.py [--db URI] [--workers 2]
-    [--clients 4] [--seconds 10]
+    [--clients 4] [--seconds 10] [--lang both|zh_CN|en]
 Default database: a new PostgreSQL database on 127.0.0.1:5432, dropped at
 the end (--db sqlite:///var/bench.sqlite to measure SQLite, which opens a
 new connection for every transaction).  Takes about two minutes.
@@ -35,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MARCIER = [sys.executable, '-m', 'marcier.cli']
+# What the clients of each page language send
+ACCEPT = {'zh_CN': 'zh-CN,zh;q=0.9', 'en': 'en-US,en;q=0.9'}
 
 
 def free_port():
@@ -94,7 +100,8 @@ def add_listings(uri, count):
 def load(args):
     """One client: GET the paths in turn for seconds, or each path once
     when seconds is None; the latencies"""
-    port, paths, seconds, offset = args
+    port, paths, seconds, offset, language = args
+    headers = {'Accept-Language': ACCEPT[language]}
     latencies, errors = [], 0
     connection = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
     end = time.monotonic() + (seconds or 1e9)
@@ -104,7 +111,7 @@ def load(args):
         i += 1
         started = time.perf_counter()
         try:
-            connection.request('GET', path)
+            connection.request('GET', path, headers=headers)
             response = connection.getresponse()
             response.read()
             if response.status != 200:
@@ -121,14 +128,14 @@ def load(args):
     return latencies, errors
 
 
-def measure(port, paths, clients, seconds):
+def measure(port, paths, clients, seconds, language):
     "Load with clients processes for seconds, or each path once if None"
     with multiprocessing.Pool(clients) as pool:
         if seconds:
-            jobs = [(port, paths, seconds, i * len(paths) // clients)
-                for i in range(clients)]
+            jobs = [(port, paths, seconds, i * len(paths) // clients,
+                    language) for i in range(clients)]
         else:
-            jobs = [(port, paths[i::clients], None, 0)
+            jobs = [(port, paths[i::clients], None, 0, language)
                 for i in range(clients)]
         started = time.monotonic()
         results = pool.map(load, jobs)
@@ -152,7 +159,10 @@ def main():
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--clients', type=int, default=4)
     parser.add_argument('--seconds', type=float, default=10)
+    parser.add_argument('--lang', choices=['both', *ACCEPT], default='both',
+        help="the page language of the clients (default: both in turn)")
     args = parser.parse_args()
+    languages = list(ACCEPT) if args.lang == 'both' else [args.lang]
     uri = args.db or (
         f'postgresql://127.0.0.1:5432/marcier_bench_{uuid.uuid4().hex[:8]}')
     drop = not args.db
@@ -195,19 +205,33 @@ def main():
                 args.seconds),
             ]
         # Each worker renders the first page once before it is measured
-        measure(port, ['/mall'], args.clients, 1)
+        for language in languages:
+            measure(port, ['/mall'], args.clients, 1, language)
         print(f"\nmarcier serve --workers {args.workers} (threads in each), "
             f"{args.clients} client processes with keep-alive, "
             f"{args.seconds:.0f} s each, same machine "
             f"({os.cpu_count()} CPUs shared with the clients); "
             f"{uri.split(':')[0]}")
-        print(f"{'':<44}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-            f"{'p99 ms':>9}{'errors':>8}")
-        for label, paths, seconds in scenarios:
-            result = measure(port, paths, args.clients, seconds)
-            print(f"{label:<44}{result['rate']:>8.0f}{result['p50']:>9.1f}"
-                f"{result['p95']:>9.1f}{result['p99']:>9.1f}"
-                f"{result['errors']:>8}", flush=True)
+        rates = {}
+        for language in languages:
+            print(f"\nPages in {language} (Accept-Language: "
+                f"{ACCEPT[language]})")
+            print(f"{'':<44}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+                f"{'p99 ms':>9}{'errors':>8}")
+            for label, paths, seconds in scenarios:
+                result = measure(port, paths, args.clients, seconds,
+                    language)
+                rates[label, language] = result['rate']
+                print(f"{label:<44}{result['rate']:>8.0f}"
+                    f"{result['p50']:>9.1f}{result['p95']:>9.1f}"
+                    f"{result['p99']:>9.1f}{result['errors']:>8}",
+                    flush=True)
+        if len(languages) > 1:
+            print("\nreq/s by language (translation must cost nothing)")
+            print(f"{'':<44}" + ''.join(f"{l:>8}" for l in languages))
+            for label, *_ in scenarios:
+                print(f"{label:<44}" + ''.join(
+                        f"{rates[label, l]:>8.0f}" for l in languages))
         print("\nTarget (issue 3): >= 200 req/s for the list, p95 < 50 ms.")
     finally:
         if server:

@@ -70,11 +70,14 @@ def messages(client, text):
         ['label', 'body', 'kind', 'related'])
 
 
-def get(platform, path, opener=None):
-    "Status and text of a public page"
+def get(platform, path, opener=None, language='en'):
+    """Status and text of a public page in language (None: the client asks
+    for none); English by default, the language of the texts tested"""
+    request = urllib.request.Request(platform.url + path.lstrip('/'),
+        headers={'Accept-Language': language} if language else {})
     try:
         open_ = opener.open if opener else urllib.request.urlopen
-        with open_(platform.url + path.lstrip('/'), timeout=60) as response:
+        with open_(request, timeout=60) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -235,12 +238,56 @@ def test_public_mall_lists_listed_only(platform, operator):
         assert get(platform, f'/mall/{listing["id"]}')[0] == 404
 
 
+def test_mall_in_chinese(platform, operator):
+    """Chinese first: the demo catalogue's Chinese names, ¥ prices, cities;
+    English by the switch link; searches in either language and pinyin"""
+    status, page = get(platform, '/mall', language=None)
+    assert status == 200 and '<html lang="zh-CN">' in page
+    names = re.findall(r'<h3 class="card-name">(.*?)</h3>', page)
+    assert "MC-G4 高尔夫球车，4座" in names
+    assert all(re.search(r'[\u4e00-\u9fff]', n) for n in names)
+    for text in ["观光车", "电动叉车", "上海", "¥4,800</strong>/月起",
+            "上市优惠：首月租金8折"]:
+        assert text in page
+    listing, = ids(operator, 'mall.listing', [('state', '=', 'listed'),
+            ('product.code', '=', 'MC-F15')])
+    _, page = get(platform, f'/mall/{listing}', language='zh-CN,zh;q=0.9')
+    for text in ["MC-F15 电动叉车，1.5吨", "锂电池，可随时补电", "载荷中心距",
+            "服务城市：上海、苏州", "押金：一个月租金", "已使用 2 年",
+            "平衡重式叉车", "¥3,500</strong>/月"]:
+        assert text in page, text
+    _, page = get(platform, f'/mall/{listing}?lang=en', language=None)
+    for text in ["MC-F15 Electric Forklift, 1.5 t", "Load centre",
+            "Serves Shanghai, Suzhou", "CN¥3,500"]:
+        assert text in page, text
+    assert "电动叉车" not in page
+
+    def found(query, language):
+        _, page = get(platform, f'/mall?q={urllib.parse.quote(query)}',
+            language=language)
+        return re.findall(r'<a href="/mall/(\d+)">\s*<div class="card-pic',
+            page)
+    for query, codes in [("叉车", {'MC-F15', 'MC-F30'}),
+            ("forklift", {'MC-F15', 'MC-F30'}), ("cc", {'MC-F15', 'MC-F30'}),
+            ("高尔夫", {'MC-G4', 'MC-G6', 'MC-G2'}),
+            ("gef", {'MC-G4', 'MC-G6', 'MC-G2'}),
+            ("观光车", {'MC-S11', 'MC-S14', 'MC-S23'}),
+            ("guanguang", {'MC-S11', 'MC-S14', 'MC-S23'})]:
+        expected = set(ids(operator, 'mall.listing', [
+                    ('state', '=', 'listed'),
+                    ('product.code', 'in', list(codes))]))
+        for language in ['zh-CN', 'en']:
+            assert set(map(int, found(query, language))) == expected, (
+                query, language)
+
+
 def test_inquiry_goes_to_the_agent(platform, operator, agent_a, agent_b):
     listing, = ids(operator, 'mall.listing', [('state', '=', 'listed'),
             ('product.code', '=', 'MC-F15')])
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders.append(('Accept-Language', 'en'))
     _, page = get(platform, f'/mall/{listing}', opener)
     token = re.search(r'name="csrf_token" value="(\w+)"', page).group(1)
     name = f"Ms Zhou {uuid.uuid4().hex[:6]}"

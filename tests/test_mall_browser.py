@@ -15,11 +15,12 @@ PHONE = ('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) '
     'MicroMessenger/8.0.47')
 
 
-def mall_page(chromium, platform, width, phone=False):
-    "A page of the public mall that fails the test on any browser error"
+def mall_page(chromium, platform, width, phone=False, locale='en-US'):
+    """A page of the public mall that fails the test on any browser error;
+    locale is the browser's language (its Accept-Language)"""
     context = chromium.new_context(
         viewport={'width': width, 'height': 900 if width > 500 else 844},
-        user_agent=PHONE if phone else None,
+        user_agent=PHONE if phone else None, locale=locale,
         device_scale_factor=1)
     page = context.new_page()
     errors = []
@@ -100,6 +101,42 @@ def test_mall_pc(platform, output):
         page.screenshot(path=output / 'mall-sao-inquiry-agent.png')
     inquiry, = agent_a.read('mall.inquiry', [inquiry['id']], ['state'])
     assert inquiry['state'] == 'contacted'
+
+
+def test_mall_chinese(platform, output):
+    "A Chinese browser: list and detail in Chinese, the switch to English"
+    with browser() as chromium:
+        page, errors = mall_page(chromium, platform, 1280, locale='zh-CN')
+        expect(page.locator('html')).to_have_attribute('lang', 'zh-CN')
+        expect(page.locator('.tabs a.active')).to_have_text("全部租赁")
+        names = page.locator('.card-name').all_inner_texts()
+        assert "MC-S11 观光车，11座" in names, names
+        assert "¥" in page.locator('.price').first.inner_text()
+        page.screenshot(path=output / 'mall-list-zh-1280.png', full_page=True)
+
+        page.fill('input[name=q]', "叉车")
+        page.click('.search button')
+        page.wait_for_url('**/mall?q=*')
+        names = page.locator('.card-name').all_inner_texts()
+        assert names and all('叉车' in n for n in names), names
+        page.locator('.card a', has_text="MC-F15").click()
+        expect(page.locator('h1')).to_have_text("MC-F15 电动叉车，1.5吨")
+        main = page.locator('main').inner_text()
+        for text in ["起升高度", "载荷中心距", "免费换电服务", "苏州", "提交询价"]:
+            assert text in main, text
+        page.screenshot(path=output / 'mall-detail-zh-1280.png',
+            full_page=True)
+        # The inquiry's errors in Chinese too
+        page.fill('#i-mobile', '1234')
+        page.click('button:has-text("提交询价")')
+        expect(page.locator('#mobile-error')).to_contain_text("11位手机号")
+
+        page.click('.languages a:has-text("English")')
+        expect(page.locator('h1')).to_have_text(
+            "MC-F15 Electric Forklift, 1.5 t")
+        page.goto(f'{platform.url}mall')  # the choice is remembered
+        expect(page.locator('.tabs a.active')).to_have_text("All rentals")
+        assert not errors, errors
 
 
 def test_mall_phone(platform, output):

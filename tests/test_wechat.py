@@ -54,12 +54,35 @@ def test_echo(pusher):
 
 
 def test_text_reply(pusher):
-    "A keyword without matching listing gets the hint, in plaintext mode"
+    """A keyword without matching listing gets the hint, in plaintext mode,
+    in Chinese (WeChat gives no language for a follower we never asked);
+    each word the hint suggests finds vehicles"""
     response = pusher.push(text_xml('o-text', 'hello', 7000000001))
     assert response.status_code == 200
     assert '<ToUserName><![CDATA[o-text]]>' in response.text
     assert '<MsgType><![CDATA[text]]>' in response.text
-    assert 'No vehicle matches "hello"' in response.text
+    assert '没有与“hello”匹配的车辆' in response.text
+    suggested = re.findall(r'“(.*?)”',
+        re.search(r'请发送(.*?)等关键词', response.text).group(1))
+    assert len(suggested) == 3
+    for number, keyword in enumerate(suggested):
+        response = pusher.push(text_xml('o-text', keyword, 7000000100 + number))
+        assert '<MsgType><![CDATA[news]]>' in response.text, keyword
+
+
+@pytest.mark.parametrize('keyword, title', [
+        ('叉车', "电动叉车"), ('高尔夫', "高尔夫球车"), ('观光车', "观光"),
+        ('gef', "高尔夫球车"), ('golf', "高尔夫球车")])
+def test_chinese_keywords(pusher, keyword, title):
+    "Chinese keywords (and pinyin, English) find the demo's vehicles"
+    response = pusher.push(text_xml(
+            'o-keywords', keyword, 7000000200 + hash(keyword) % 10 ** 6))
+    assert '<MsgType><![CDATA[news]]>' in response.text
+    titles = re.findall(r'<Title><!\[CDATA\[(.*?)\]\]>', response.text)
+    assert titles and all(title in t for t in titles), titles
+    descriptions = re.findall(
+        r'<Description><!\[CDATA\[(.*?)\]\]>', response.text)
+    assert all(re.search(r'¥[\d,]+/(月|天)起', d) for d in descriptions)
 
 
 def test_keyword_articles(pusher, platform):
@@ -67,7 +90,7 @@ def test_keyword_articles(pusher, platform):
     response = pusher.push(text_xml('o-golf', 'golf', 7000000010))
     assert '<MsgType><![CDATA[news]]>' in response.text
     titles = re.findall(r'<Title><!\[CDATA\[(.*?)\]\]>', response.text)
-    assert titles and all('Golf' in t for t in titles)
+    assert titles and all('高尔夫球车' in t for t in titles)
     urls = re.findall(r'<Url><!\[CDATA\[(.*?)\]\]>', response.text)
     assert all(u.startswith(platform.url + 'mall/') for u in urls)
     pictures = re.findall(r'<PicUrl><!\[CDATA\[(.*?)\]\]>', response.text)
@@ -77,7 +100,7 @@ def test_keyword_articles(pusher, platform):
 def test_subscribe(pusher, operator, fake_wechat):
     "Following: welcome with the menu's pages, the follower recorded"
     response = pusher.push(event_xml('o-follow', 'subscribe'))
-    assert 'Welcome to Marcier' in response.text
+    assert '欢迎关注马赛尔电动车租赁' in response.text
     assert '/h5/repairs/new' in response.text
     users = operator.search_read('wechat.user',
         [('openid', '=', 'o-follow')], ['subscribed'])
@@ -167,7 +190,7 @@ def test_publish_menu(operator, wechat_account, fake_wechat):
     operator.button('wechat.account', 'publish_menu', [wechat_account])
     menus = fake_wechat.received('/cgi-bin/menu/create')
     assert [b['name'] for b in menus[-1]['body']['button']] == [
-        "Rent", "My vehicles", "Repair", "Me"]
+        "租车", "我的车辆", "报修", "我的"]
     assert all(b['type'] == 'view' for b in menus[-1]['body']['button'])
     assert fake_wechat.tokens_issued - before <= 1
 
@@ -320,6 +343,28 @@ def test_h5_errors(platform, fake_wechat, wechat_account):
         user.base + 'me', allow_redirects=False)
     assert anonymous.status_code == 302
     assert '/h5/login' in anonymous.headers['Location']
+
+
+def test_h5_languages(platform, fake_wechat, operator, wechat_account):
+    """The H5 pages in the language WeChat gives for the user, Chinese
+    first; the switch link is remembered"""
+    user = H5User(platform, fake_wechat, 'o-chinese', language='zh_CN')
+    home = user.sign_in()
+    assert '<html lang="zh-CN">' in home.text
+    assert '绑定手机号' in home.text and '我的工单' in home.text
+    assert '暂无车辆。' in user.get('vehicles').text
+    assert '页面不存在' in user.get('repairs/999999').text
+    page = user.get('me?lang=en').text
+    assert '<html lang="en">' in page and 'My work orders' in page
+    assert 'No vehicle.' in user.get('vehicles').text  # remembered
+    assert '暂无车辆。' in user.get('vehicles?lang=zh_CN').text
+    english = H5User(platform, fake_wechat, 'o-english', language='en')
+    assert 'Bind my mobile' in english.sign_in().text
+    users = operator.search_read('wechat.user',
+        [('openid', 'in', ['o-chinese', 'o-english'])],
+        ['openid', 'language'])
+    assert {u['openid']: u['language'] for u in users} == {
+        'o-chinese': 'zh_CN', 'o-english': 'en'}
 
 
 def test_h5_leasing(platform, fake_wechat, operator, agent_a,

@@ -22,6 +22,7 @@ def test_register_report_dispatch_rate(platform, fake_wechat, operator,
     picture.write_bytes(buffer.getvalue())
     base = f'{platform.url}{platform.database}/wechat/{APP_ID}/h5/'
     fake_wechat.next_openid = 'o-browser'
+    fake_wechat.languages['o-browser'] = 'en'  # WeChat set in English
     with browser() as chromium:
         phone = chromium.new_context(
             viewport={'width': 390, 'height': 844}, user_agent=WECHAT_UA,
@@ -112,3 +113,36 @@ def test_register_report_dispatch_rate(platform, fake_wechat, operator,
         ['rating', 'rating_comment'])
     assert rated['rating'] == '5'
     assert rated['rating_comment'] == "Fixed the same day"
+
+
+def test_h5_chinese(platform, fake_wechat, wechat_account, output):
+    "A follower whose WeChat is in Chinese: the H5 pages and the mall"
+    base = f'{platform.url}{platform.database}/wechat/{APP_ID}/h5/'
+    fake_wechat.next_openid = 'o-browser-zh'
+    fake_wechat.languages['o-browser-zh'] = 'zh_CN'
+    with browser() as chromium:
+        phone = chromium.new_context(
+            viewport={'width': 390, 'height': 844}, user_agent=WECHAT_UA,
+            locale='en-US',  # the phone's language: WeChat's comes first
+            device_scale_factor=1, has_touch=True, is_mobile=True)
+        page = phone.new_page()
+        errors = []
+        page.on('pageerror', lambda error: errors.append(str(error)))
+        page.goto(base)
+        fake_wechat.next_openid = None
+        expect(page.locator('html')).to_have_attribute('lang', 'zh-CN')
+        expect(page.locator('h1')).to_contain_text("欢迎")
+        expect(page.locator('.wx-nav')).to_contain_text("我的车辆")
+        assert page.evaluate('document.documentElement.scrollWidth') <= 390
+        page.screenshot(path=output / 'wechat-home-zh.png', full_page=True)
+        page.locator('.wx-nav a', has_text="我的").last.click()
+        expect(page.locator('h1')).to_have_text("我的")
+        page.screenshot(path=output / 'wechat-me-zh.png', full_page=True)
+        page.locator('.wx-nav a', has_text="租车").click()
+        expect(page.locator('body.layout-mobile .card').first).to_be_visible()
+        names = page.locator('.card-name').all_inner_texts()
+        assert names and all(re.search(r'[\u4e00-\u9fff]', n)
+            for n in names), names
+        assert page.evaluate('document.documentElement.scrollWidth') <= 390
+        page.screenshot(path=output / 'wechat-mall-zh.png')
+        assert not errors, errors

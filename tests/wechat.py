@@ -83,14 +83,16 @@ WECHAT_UA = ('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) '
 
 
 class H5User:
-    "A WeChat user's in-app browser on the H5 pages"
+    """A WeChat user's in-app browser on the H5 pages; language is the one
+    WeChat gives for the user (English: the language of the texts tested)"""
 
-    def __init__(self, platform, fake, openid):
+    def __init__(self, platform, fake, openid, language='en'):
         self.base = f'{platform.url}{platform.database}/wechat/{APP_ID}/h5/'
         self.http = requests.Session()
         self.http.headers['User-Agent'] = WECHAT_UA
         self.fake = fake
         self.openid = openid
+        fake.languages[openid] = language
 
     def get(self, path, **kwargs):
         return self.http.get(self.base + path, timeout=60, **kwargs)
