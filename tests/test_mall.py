@@ -246,7 +246,7 @@ def test_mall_in_chinese(platform, operator):
     names = re.findall(r'<h3 class="card-name">(.*?)</h3>', page)
     assert "MC-G4 高尔夫球车，4座" in names
     assert all(re.search(r'[\u4e00-\u9fff]', n) for n in names)
-    for text in ["观光车", "电动叉车", "上海", "¥4,800</strong>/月起",
+    for text in ["观光车", "电动叉车", "上海", "¥4,500</strong>/月起",
             "上市优惠：首月租金8折"]:
         assert text in page
     listing, = ids(operator, 'mall.listing', [('state', '=', 'listed'),

@@ -151,7 +151,7 @@ def test_safe_mode(pusher, safe_mode):
     assert '<Encrypt>' in response.text
     reply = pusher.decrypt(response)
     assert '<ToUserName><![CDATA[o-aes]]>' in reply
-    assert 'No vehicle matches' in reply
+    assert '没有与“hello”匹配的车辆' in reply
 
     xml = text_xml('o-aes', 'hello', 7000000006)
     query = pusher.query()
