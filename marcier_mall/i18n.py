@@ -128,7 +128,8 @@ def remember(request, response):
     language = request.args.get('lang')
     if language in LANGUAGES and language != request.cookies.get(COOKIE):
         response.set_cookie(COOKIE, language, max_age=COOKIE_AGE,
-            path='/', samesite='Lax', secure=request.scheme == 'https')
+            path='/', samesite='Lax', httponly=True,
+            secure=request.scheme == 'https')
     return response
 
 
