@@ -4,7 +4,6 @@
 language, consistent, and no Chinese written in the code."""
 import re
 import unittest
-from pathlib import Path
 
 from babel.messages.checkers import python_format
 
