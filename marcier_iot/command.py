@@ -11,10 +11,11 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
-from marcier.iot import downlink, topics
-from marcier.iot.transport import parse_broker
 from marcier_base.model import AgentOwnedMixin
+from marcier_wire import topics
+from marcier_wire.transport import parse_broker
 
+from . import downlink
 from .exceptions import CommandError
 
 # kind → the gateway's command name

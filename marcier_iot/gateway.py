@@ -10,15 +10,18 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from marcier.iot import broker, topics
-from marcier.iot.transport import parse_broker
-from marcier.settings import VAR_DIR
+from marcier_base.var import var_dir
+from marcier_wire import topics
+from marcier_wire.transport import parse_broker
+
+from . import broker
 
 logger = logging.getLogger(__name__)
 
 
 def broker_dir():
-    return config.get('iot', 'broker_dir', default=str(VAR_DIR / 'mosquitto'))
+    return config.get(
+        'iot', 'broker_dir', default=str(var_dir() / 'mosquitto'))
 
 
 class Gateway(ModelSQL, ModelView):

@@ -14,11 +14,10 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
-from marcier.iot import broker
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import create_agent, create_user
 
-from .. import ingest
+from .. import broker, ingest
 
 TENANT = 'test'
 
