@@ -15,6 +15,7 @@ from marcier_wire import topics
 from marcier_wire.transport import parse_broker
 
 from . import broker
+from .commit import after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +94,9 @@ class Gateway(ModelSQL, ModelView):
 
     @classmethod
     def update_broker_after_commit(cls):
-        transaction = Transaction()
-        if not getattr(transaction, '_iot_broker_update', False):
-            transaction._iot_broker_update = True
-            transaction.atexit(cls.update_broker, transaction.database.name)
+        "Once per transaction, and only when it commits"
+        after_commit('iot.gateway.broker', cls.update_broker,
+            Transaction().database.name)
 
     @classmethod
     def update_broker(cls, database_name):
