@@ -2,15 +2,18 @@
 # repository contains the full copyright notices and license terms.
 import datetime as dt
 import json
+import os
 import tempfile
 import threading
 import time
 import uuid
+from unittest.mock import patch
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from paho.mqtt import client as mqtt
 
+from trytond import config
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
@@ -63,6 +66,18 @@ class Subscriber:
     def close(self):
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def patch_config(section, option, value):
+    "trytond's configuration with section.option = value for a while"
+    get = config.get
+
+    def patched(section_, option_, **kw):
+        if (section_, option_) == (section, option):
+            return value
+        return get(section_, option_, **kw)
+    patched.cache_clear = get.cache_clear
+    return patch.object(config, 'get', patched)
 
 
 def message(gateway, payload, kind='telemetry'):
@@ -332,6 +347,21 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                 after_commit('test', calls.append, 'rolled back')
                 1 / 0
         self.assertEqual(calls, ['first', 'one', 'two'])
+
+    def test_broker_files_after_commit_only(self):
+        "A rolled back registration leaves the broker's files alone"
+        with tempfile.TemporaryDirectory() as folder, \
+                patch_config('iot', 'broker_dir', folder):
+            with self.assertRaises(ZeroDivisionError):
+                # The first write of the settings locks their table
+                with Transaction().start(DB_NAME, 0,
+                        _lock_tables=['iot_configuration']):
+                    self._setup()  # registers a gateway
+                    1 / 0
+            self.assertEqual(os.listdir(folder), [])
+            # What a commit runs: from the committed ledger
+            Pool(DB_NAME).get('iot.gateway').update_broker(DB_NAME)
+            self.assertEqual(sorted(os.listdir(folder)), ['acl', 'passwd'])
 
     @with_transaction()
     def test_send_rolled_back_publishes_nothing(self):
