@@ -43,8 +43,9 @@ def free_port():
 
 def register_vehicles(uri, folder, broker_uri):
     "1,000 vehicles spread over the demo agents; the broker's files"
-    from marcier.iot import platform
-    database = platform.open_database(uri)
+    from marcier.iot.cli import open_database
+    from marcier_iot import platform
+    database = open_database(uri)
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     with Transaction().start(database.name, 0,
@@ -89,8 +90,10 @@ def simulated_reports(members, tenant):
     gateway, REPORTS per vehicle; the time is patched in at publish"""
     import can
 
-    from marcier.iot import dbc, telemetry, topics
-    from marcier.iot.vehicle import SimulatedVehicle
+    from marcier_gateway.vehicle import SimulatedVehicle
+    from marcier_wire import frames as dbc
+    from marcier_wire import payload as telemetry
+    from marcier_wire import topics
     per_vehicle = []
     for member in members:
         channel = f'bench-{member.gateway_id}'
@@ -123,9 +126,9 @@ def publish(args):
     turn, paced at --rate msgs/s (0: as fast as possible) for --seconds"""
     import pickle
 
-    from marcier.iot.cli import raise_file_limit
-    from marcier.iot.mux import Mux
-    from marcier.iot.transport import MqttLink, parse_broker
+    from marcier_gateway.main import raise_file_limit
+    from marcier_gateway.mux import Mux
+    from marcier_wire.transport import MqttLink, parse_broker
     with open(args.publish, 'rb') as file:
         members, reports = pickle.load(file)
     raise_file_limit(len(members) + 100)
@@ -184,7 +187,7 @@ def mqtt_ceiling(broker, tenant, reports_file, broker_uri, count):
     count messages while it is away, then it drains its queue"""
     from paho.mqtt import client as mqtt
 
-    from marcier.iot import topics
+    from marcier_wire import topics
     times = []
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
         client_id=f'bench-counter-{uuid.uuid4().hex[:6]}',
@@ -230,7 +233,7 @@ def copy_ceiling(database, reports):
 
     from marcier_iot import ingest
     from marcier_iot.telemetry import COPY_TYPES, STORED
-    from marcier.iot import telemetry
+    from marcier_wire import payload as telemetry
     rows = []
     now = time.time()
     for n, (member, topic, rest) in enumerate(reports):
@@ -360,7 +363,7 @@ def main():
 
     import pickle
 
-    from marcier.iot.transport import parse_broker
+    from marcier_wire.transport import parse_broker
     uri = args.pg.rstrip('/') + f'/marcier_bench_{uuid.uuid4().hex[:8]}'
     folder = Path(tempfile.mkdtemp(prefix='marcier-bench-'))
     port = free_port()

@@ -67,9 +67,13 @@ def demo(args):
     from . import server
     server.check_port(args.host, args.port)
     database = setup(args)
-    from .iot import embedded
-    serve(args, demo_logins=True,
-        before_ready=lambda: print(embedded.start(database), flush=True))
+    from marcier_iot import embedded
+
+    from .iot.cli import open_database
+
+    def start_fleet():
+        print(embedded.start(open_database(str(database)).name), flush=True)
+    serve(args, demo_logins=True, before_ready=start_fleet)
 
 
 def parser():

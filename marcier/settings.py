@@ -8,19 +8,22 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+# A bad setting, reported to the user as one line: the device side and the
+# platform raise the same
+from marcier_wire.errors import ConfigError as SettingsError  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = Path(os.environ.get('MARCIER_CONFIG_DIR', ROOT / 'config'))
-VAR_DIR = Path(os.environ.get('MARCIER_VAR_DIR', ROOT / 'var'))
+# A source checkout keeps config/ and var/ next to the sources; an installed
+# package uses those of the directory it runs in
+HOME = ROOT if (ROOT / 'pyproject.toml').exists() else Path.cwd()
+CONFIG_DIR = Path(os.environ.get('MARCIER_CONFIG_DIR', HOME / 'config'))
+VAR_DIR = Path(os.environ.get('MARCIER_VAR_DIR', HOME / 'var'))
 SAO_ROOT = Path(os.environ.get('MARCIER_SAO_ROOT', VAR_DIR / 'sao' / 'package'))
 LEAFLET_ROOT = Path(os.environ.get(
         'MARCIER_LEAFLET_ROOT', VAR_DIR / 'leaflet' / 'package' / 'dist'))
 DEFAULT_URI = 'sqlite:///' + str(VAR_DIR / 'marcier.sqlite')
 DEFAULT_NAME = 'marcier'
 DEMO_PASSWORD = 'Marcier-Demo-2026'
-
-
-class SettingsError(Exception):
-    "A bad setting, reported to the user as one line"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ def configure(database, listen=None):
     if not config.has_section('marcier'):
         config.add_section('marcier')
     config.set('marcier', 'leaflet_root', str(LEAFLET_ROOT))
+    # Where the modules keep their files (marcier_base.var)
+    if not config.get('marcier', 'var_dir', default=None):
+        config.set('marcier', 'var_dir', str(VAR_DIR))
     # The public pages (/mall) show this database
     config.set('marcier', 'database', database.name)
     if listen:

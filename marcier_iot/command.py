@@ -4,6 +4,7 @@
 gateway, answered by an ack on the vehicle's ack topic."""
 import datetime as dt
 import json
+import logging
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -11,11 +12,15 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
-from marcier.iot import downlink, topics
-from marcier.iot.transport import parse_broker
 from marcier_base.model import AgentOwnedMixin
+from marcier_wire import topics
+from marcier_wire.transport import parse_broker
 
+from . import downlink
+from .commit import after_commit
 from .exceptions import CommandError
+
+logger = logging.getLogger(__name__)
 
 # kind → the gateway's command name
 GATEWAY_NAMES = {
@@ -119,27 +124,58 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('sent')
     def send(cls, commands):
-        """Publish to each gateway; nothing is marked sent unless the
-        broker took every message.  The rows are written before publishing
-        so that an answer racing this transaction waits for its commit."""
+        """Mark the commands sent and publish them once this transaction
+        has committed: a rolled back send tells no gateway anything, and
+        an answer always finds its command sent.  A message the broker
+        does not take marks its command failed."""
         Configuration = Pool().get('iot.configuration')
         with without_check_access():  # the broker account is admin-only
             configuration = Configuration(1)
             broker = parse_broker(configuration.broker)
             tenant = configuration.tenant
+        for command in commands[:1]:
+            try:
+                downlink.check(broker)
+            except ConnectionError as exception:
+                raise CommandError(gettext('marcier_iot.msg_command_send',
+                        command=command.rec_name, reason=str(exception)))
         cls.write(commands, {
                 'state': 'sent',
                 'sent_at': dt.datetime.now(),
                 'sent_by': Transaction().user,
                 })
-        for command in commands:
-            topic = topics.topic(tenant,
-                command.vehicle.gateway_id, topics.COMMAND)
+        messages = [(command.id, topics.topic(tenant,
+                    command.vehicle.gateway_id, topics.COMMAND),
+                command.payload()) for command in commands]
+        after_commit('iot.command.send', cls.publish,
+            Transaction().database.name, broker, messages, once=False)
+
+    @classmethod
+    def publish(cls, database_name, broker, messages):
+        """After the commit of send: publish messages, [(command id, topic,
+        payload)]; those the broker did not take fail"""
+        failed = {}
+        for ident, topic, payload in messages:
             try:
-                downlink.publish(broker, topic, command.payload())
+                downlink.publish(broker, topic, payload)
             except ConnectionError as exception:
-                raise CommandError(gettext('marcier_iot.msg_command_send',
-                        command=command.rec_name, reason=str(exception)))
+                logger.warning("command %s not sent: %s", ident, exception)
+                failed[ident] = str(exception)
+        if not failed:
+            return
+        with Transaction(new=True).start(database_name, 0):
+            to_write = []
+            for command in cls.search([
+                        ('id', 'in', list(failed)),
+                        ('state', '=', 'sent'),
+                        ]):
+                to_write.extend([[command], {
+                            'state': 'failed',
+                            'answered_at': dt.datetime.now(),
+                            'detail': f"not sent: {failed[command.id]}"[:200],
+                            }])
+            if to_write:
+                cls.write(*to_write)
 
     @classmethod
     def answer(cls, answers):
@@ -147,11 +183,11 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         by_id = {}
         for vehicle_id, ack in answers:
             by_id[ack['id']] = (vehicle_id, ack)
-        # A draft may be one whose send has not committed yet: writing it
-        # waits for (or conflicts with) that commit, then sees it sent
+        # Commands are published after their send commits: a draft was
+        # never sent and cannot be answered
         commands = cls.search([
                 ('id', 'in', list(by_id)),
-                ('state', 'in', ['draft', 'sent', 'timed_out']),
+                ('state', 'in', ['sent', 'timed_out']),
                 ])
         to_write = []
         for command in commands:

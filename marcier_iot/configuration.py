@@ -4,9 +4,9 @@ from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.transaction import Transaction
 
-from marcier.iot import topics
-from marcier.iot.transport import parse_broker
-from marcier.settings import SettingsError
+from marcier_wire import topics
+from marcier_wire.errors import ConfigError as BrokerError
+from marcier_wire.transport import parse_broker
 
 from .exceptions import ConfigurationError
 
@@ -88,7 +88,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
                         tenant=record.tenant))
             try:
                 parse_broker(record.broker)
-            except SettingsError as exception:
+            except BrokerError as exception:
                 raise ConfigurationError(gettext(
                         'marcier_iot.msg_configuration_broker',
                         reason=str(exception))) from None

@@ -10,15 +10,19 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from marcier.iot import broker, topics
-from marcier.iot.transport import parse_broker
-from marcier.settings import VAR_DIR
+from marcier_base.var import var_dir
+from marcier_wire import topics
+from marcier_wire.transport import parse_broker
+
+from . import broker
+from .commit import after_commit
 
 logger = logging.getLogger(__name__)
 
 
 def broker_dir():
-    return config.get('iot', 'broker_dir', default=str(VAR_DIR / 'mosquitto'))
+    return config.get(
+        'iot', 'broker_dir', default=str(var_dir() / 'mosquitto'))
 
 
 class Gateway(ModelSQL, ModelView):
@@ -90,10 +94,9 @@ class Gateway(ModelSQL, ModelView):
 
     @classmethod
     def update_broker_after_commit(cls):
-        transaction = Transaction()
-        if not getattr(transaction, '_iot_broker_update', False):
-            transaction._iot_broker_update = True
-            transaction.atexit(cls.update_broker, transaction.database.name)
+        "Once per transaction, and only when it commits"
+        after_commit('iot.gateway.broker', cls.update_broker,
+            Transaction().database.name)
 
     @classmethod
     def update_broker(cls, database_name):

@@ -3,7 +3,7 @@
 """One batch of uplink messages, in the caller's transaction: telemetry
 rows, each vehicle's live state, alarms, command answers and rejects.
 
-The listener (marcier/iot/listener.py) commits, then acknowledges the
+The listener (listener.py) commits, then acknowledges the
 messages to the broker: nothing acknowledged is ever lost."""
 import datetime as dt
 import json
@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from marcier.iot import telemetry, topics
-from marcier.iot.telemetry import Reject
+from marcier_wire import payload as telemetry
+from marcier_wire import topics
+from marcier_wire.payload import Reject
 
 
 @dataclass

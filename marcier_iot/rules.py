@@ -5,7 +5,8 @@ on, off or (inside its hysteresis band) unchanged.  Pure functions, so that
 the listener evaluates a thousand vehicles per batch cheaply."""
 import math
 
-from marcier.iot import dbc, telemetry
+from marcier_wire import frames as dbc
+from marcier_wire import payload as telemetry
 
 HYSTERESIS = 5.0  # points of charge / °C between opening and closing
 GEOFENCE_MARGIN = 0.05  # a vehicle must come 5 % back inside to close

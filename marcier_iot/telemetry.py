@@ -11,8 +11,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from marcier.iot.telemetry import COLUMNS, FIELDS, REJECT_REASONS
 from marcier_base.model import AgentOwnedMixin
+from marcier_wire.payload import COLUMNS, FIELDS, REJECT_REASONS
 
 # Columns written by the listener, in this order
 STORED = ['vehicle', 'company', 'agent', 'timestamp', 'received',

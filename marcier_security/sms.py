@@ -8,12 +8,12 @@ from pathlib import Path
 
 from trytond import config
 
-from marcier.settings import VAR_DIR
+from marcier_base.var import var_dir
 
 
 def outbox_path():
-    return Path(config.get(
-            'marcier', 'sms_outbox', default=str(VAR_DIR / 'sms-outbox.txt')))
+    return Path(config.get('marcier', 'sms_outbox',
+            default=str(var_dir() / 'sms-outbox.txt')))
 
 
 def outbox(text, to, sender=None):

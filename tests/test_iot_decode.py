@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marcier.iot import dbc, telemetry
-from marcier.iot.telemetry import Reject
+from marcier_wire import frames as dbc
+from marcier_wire import payload as telemetry
+from marcier_wire.payload import Reject
 
 
 def physical(signal, draw):
@@ -104,6 +105,20 @@ def test_report_without_gps_fix_has_no_position():
             })
     payload = json.loads(telemetry.report(time.time(), frames))
     assert 'lat' not in payload and 'lon' not in payload
+
+
+def test_payload_schema_version():
+    "Reports carry the schema version; the first gateways' had none"
+    frames = frames_of({'BMS_Pack': {'PackVoltage': 70, 'PackCurrent': 0,
+                'SoC': 50, 'PackPower': 0}})
+    now = time.time()
+    payload = json.loads(telemetry.report(now, frames))
+    assert payload['ver'] == telemetry.VERSION == 1
+    del payload['ver']
+    assert telemetry.parse(json.dumps(payload), now)[1]['soc'] == 50
+    for version in [2, 0, '1', None, 1.0, True]:
+        with pytest.raises(Reject, match='unsupported version'):
+            telemetry.parse(json.dumps({**payload, 'ver': version}), now)
 
 
 @pytest.mark.parametrize('payload, reason', [

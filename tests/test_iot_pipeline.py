@@ -120,6 +120,23 @@ def test_simulated_fleet_to_rows_and_commands(iot, operator, platform):
         log.close()
 
 
+def test_command_the_broker_refuses_fails(iot, operator, admin):
+    "A command published after its commit and not taken is marked failed"
+    vehicle, = operator.search(
+        'device.vehicle', [('gateway_id', '=', 'gw-mca0002')])
+    admin.write('iot.configuration', [1],
+        {'broker': 'mqtt://platform:x@127.0.0.1:1'})  # nothing listens
+    try:
+        command, = operator.create('iot.command', [{'vehicle': vehicle,
+                    'kind': 'diagnostics'}])
+        operator.button('iot.command', 'send', [command])
+        state, = operator.read('iot.command', [command], ['state', 'detail'])
+    finally:
+        admin.write('iot.configuration', [1], {'broker': iot.platform_uri()})
+    assert state['state'] == 'failed'
+    assert state['detail'].startswith('not sent: cannot reach the broker')
+
+
 def test_alarm_opens_and_closes(iot, operator, admin, agent_a, agent_b):
     prefix = f'marcier/{tenant(admin)}'
     device = Device(iot, 'gw-mcb0001', secret(operator, 'gw-mcb0001'))

@@ -1,15 +1,11 @@
-"""The IoT subcommands of `marcier` (registered by marcier/cli.py)."""
-import configparser
-import json
-import signal
+"""The IoT subcommands of `marcier` (registered by marcier/cli.py): they
+parse arguments and call the platform (marcier_iot) or the device side
+(marcier_gateway)."""
 import socket
 import sys
-import threading
-import time
 
+from .. import settings
 from ..settings import VAR_DIR, SettingsError
-from . import platform
-from .transport import MqttLink, parse_broker
 
 
 def add_commands(command):
@@ -42,15 +38,10 @@ def add_commands(command):
     sub.add_argument('--duration', type=float,
         help="stop after this many seconds")
 
-    sub = command('gateway', gateway,
-        "run one vehicle gateway: CAN bus → MQTT, commands back")
-    sub.add_argument('--config', required=True,
-        help="the file printed by `marcier gateway-config`")
-    sub.add_argument('--bus', default=None,
-        help="auto (socketcan:vcan0 if present, else virtual), "
-        "socketcan:IFACE or virtual:NAME (default: the config's)")
-    sub.add_argument('--simulate', action='store_true',
-        help="also drive a simulated vehicle on the bus")
+    from marcier_gateway.main import add_arguments
+    add_arguments(command('gateway', gateway,
+        "run one vehicle gateway: CAN bus → MQTT, commands back "
+        "(as `marcier-gateway` does on a gateway box)"))
 
     sub = command('gateway-config', gateway_config,
         "print the config of a vehicle's gateway (its credentials)")
@@ -64,28 +55,30 @@ def add_commands(command):
         help="folder of passwd and acl (default: %(default)s)")
 
 
-def raise_file_limit(needed):
-    "One socket per simulated gateway: lift the soft limit of open files"
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        limit = needed if hard == resource.RLIM_INFINITY else min(
-            needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
-
-
-def _stop_event():
-    "An Event set by SIGTERM or Ctrl+C"
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
+def open_database(uri):
+    "Configure trytond for uri and load its pool; return the Database"
+    database = settings.parse_database(uri)
+    settings.configure(database)
+    from ..database import is_set_up
+    if not is_set_up(database):
+        raise SettingsError(f"database {database} is not set up: "
+            f"run `marcier setup --db {database}` first")
+    from trytond.pool import Pool
+    Pool.start()
+    if database.name not in Pool.database_list():
+        Pool(database.name).init()
+    if 'marcier_iot' not in Pool(database.name)._modules:
+        raise SettingsError(f"the IoT module is not activated in {database}:"
+            f" run `marcier setup --db {database}`")
+    return database
 
 
 def _connection(args):
     "(database, tenant, broker) of the command's --db and --broker"
-    database = platform.open_database(args.db)
-    tenant, broker = platform.read(database, platform.connection, args.broker)
+    from marcier_iot import platform
+    database = open_database(args.db)
+    tenant, broker = platform.read(
+        database.name, platform.connection, args.broker)
     if broker is None:
         raise SettingsError("no broker configured: set it in IoT Settings or "
             "pass --broker (`marcier demo` uses an in-process hub instead)")
@@ -93,126 +86,41 @@ def _connection(args):
 
 
 def listen(args):
-    from .listener import Listener
+    from marcier_gateway.main import stop_event
+    from marcier_iot import listener
     database, tenant, broker = _connection(args)
-    client_id = f'marcier-listener-{tenant}-{args.name}'
     if args.retire:
-        return retire(broker, client_id)
-    link = MqttLink(broker, client_id, persistent=True, manual_ack=True)
-    listener = Listener(link, database.name, tenant,
-        batch_size=args.batch_size, max_delay=args.max_delay)
-    stop = _stop_event()
-    link.start()
-    print(f"Listening to {broker} for tenant {tenant} as "
-        f"{args.name}, storing into {database}", flush=True)
-    worker = threading.Thread(target=listener.run, args=(stop,))
-    worker.start()
-    try:
-        while not stop.wait(args.stats_every):
-            _print_stats(listener.stats(), args.json, link)
-    finally:
-        worker.join()
-        link.stop()
-        _print_stats(listener.stats(), args.json, link)
-
-
-def retire(broker, client_id):
-    "Connect once with a clean session: the broker drops the old one"
-    stop = threading.Event()
-    link = MqttLink(broker, client_id)
-    link.on_connection = lambda connected: connected and stop.set()
-    link.start()
-    if not stop.wait(10):
-        raise SettingsError(f"cannot reach {broker}: {link.refused or 'no answer'}")
-    link.stop()
-    print(f"Session {client_id} ended; messages it had not acknowledged "
-        "are gone from the broker", flush=True)
-
-
-def _print_stats(stats, as_json, link):
-    if as_json:
-        print(json.dumps({'time': time.time(), **stats}), flush=True)
-    else:
-        state = "connected" if link.connected else (
-            f"refused: {link.refused}" if link.refused else "disconnected")
-        print(f"[{state}] " + ", ".join(
-                f"{k} {v}" for k, v in sorted(stats.items())), flush=True)
+        return listener.retire(broker, tenant, args.name)
+    listener.listen(broker, database.name, tenant, args.name, stop_event(),
+        batch_size=args.batch_size, max_delay=args.max_delay,
+        stats_every=args.stats_every, as_json=args.json)
 
 
 def simulate(args):
-    from .fleet import Fleet
+    from marcier_gateway.main import run_fleet
+    from marcier_iot import platform
     database, tenant, broker = _connection(args)
-    members = platform.read(database, platform.members, args.vehicles)
-    raise_file_limit(len(members) + 100)
+    members = platform.read(database.name, platform.members, args.vehicles)
     if len(members) < args.vehicles:
         raise SettingsError(f"only {len(members)} vehicles of {database} "
             "have a gateway: register more vehicles with a gateway id")
-
-    def link(member):
-        return MqttLink(broker.as_user(member.gateway_id, member.secret),
-            member.gateway_id, persistent=True)
-    fleet = Fleet(members, tenant, link, interval=args.interval)
-    stop = _stop_event()
-    if args.duration:
-        timer = threading.Timer(args.duration, stop.set)
-        timer.daemon = True
-        timer.start()
-    print(f"Simulating {len(members)} vehicles through {broker.host}:"
-        f"{broker.port}, one report per {args.interval:g} s each; "
-        "Ctrl+C stops", flush=True)
-    fleet.run(stop)
+    run_fleet(members, tenant, broker, args.interval, args.duration)
 
 
 def gateway(args):
-    from .bus import open_bus
-    from .gateway import Gateway
-    from .mux import Mux
-    from .vehicle import SimulatedVehicle
-    config = configparser.ConfigParser()
-    if not config.read(args.config):
-        raise SettingsError(f"cannot read gateway config {args.config}")
-    try:
-        section = config['gateway']
-        ident, tenant = section['id'], section['tenant']
-        broker = parse_broker(section['broker'])
-        interval = section.getfloat('report_interval', 5)
-    except (KeyError, ValueError) as exception:
-        raise SettingsError(
-            f"bad gateway config {args.config}: {exception}") from None
-    channel = f'marcier-{ident}'
-    bus = open_bus(args.bus or section.get('bus'), channel)
-    vehicle = None
-    if args.simulate:
-        vehicle = SimulatedVehicle(
-            open_bus(args.bus or section.get('bus'), channel),
-            (31.2304, 121.4737), 20, seed=ident)
-    link = MqttLink(broker, ident, persistent=True)
-    node = Gateway(ident, tenant, link, bus,
-        section.get('spool', str(VAR_DIR / 'gateway' / f'{ident}.sqlite')),
-        interval=interval)
-    last_step = [0.0]
-
-    def tick(now):
-        if vehicle and now - last_step[0] >= 1:
-            last_step[0] = now
-            vehicle.step(1.0)
-        node.tick(now)
-    print(f"Gateway {ident} on {bus.channel_info}, publishing to "
-        f"{broker.host}:{broker.port} every {interval:g} s", flush=True)
-    try:
-        Mux([link], tick).run(_stop_event())
-    finally:
-        node.close()
-        bus.shutdown()
+    from marcier_gateway.main import run_gateway
+    run_gateway(args.config, args.bus, args.simulate)
 
 
 def gateway_config(args):
-    database = platform.open_database(args.db)
+    from marcier_iot import platform
+    database = open_database(args.db)
     sys.stdout.write(platform.read(
-            database, platform.gateway_config, args.vehicle, args.broker))
+            database.name, platform.gateway_config, args.vehicle, args.broker))
 
 
 def broker_files(args):
-    database = platform.open_database(args.db)
-    paths = platform.read(database, platform.broker_files, args.output)
+    from marcier_iot import platform
+    database = open_database(args.db)
+    paths = platform.read(database.name, platform.broker_files, args.output)
     print("Wrote " + " and ".join(str(p) for p in paths))

@@ -2,30 +2,82 @@
 # repository contains the full copyright notices and license terms.
 import datetime as dt
 import json
+import os
 import tempfile
+import threading
 import time
+import uuid
+from unittest.mock import patch
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from paho.mqtt import client as mqtt
 
+from trytond import config
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tests.test_tryton import (
+    DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction
 
-from marcier.iot import broker
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import create_agent, create_user
+from marcier_wire.transport import parse_broker
 
-from .. import ingest
+from .. import broker, downlink, ingest
+from ..commit import after_commit
 
 TENANT = 'test'
+# The machine's Mosquitto (anonymous, as installed): what a rolled back
+# transaction must not publish to
+LOCAL_BROKER = 'mqtt://127.0.0.1:1883'
 
 
 def report(ts, **values):
     values = {'v': 76.0, 'i': 20.0, 'soc': 60.0, **values}
     return json.dumps({'ts': ts, **values}).encode()
+
+
+class Subscriber:
+    "A session on a broker that collects what arrives on one topic filter"
+
+    def __init__(self, uri, pattern):
+        broker = parse_broker(uri)
+        self.messages = []
+        subscribed = threading.Event()
+        self.client = client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f'test-{uuid.uuid4().hex[:12]}')
+        client.on_connect = lambda c, *_: c.subscribe(pattern, qos=1)
+        client.on_subscribe = lambda *_: subscribed.set()
+        client.on_message = lambda c, u, m: self.messages.append(m.topic)
+        client.connect(broker.host, broker.port)
+        client.loop_start()
+        if not subscribed.wait(10):
+            raise TimeoutError(f"no subscription on {uri}")
+
+    def wait(self, seconds):
+        "What arrived until seconds passed or something arrived"
+        deadline = time.monotonic() + seconds
+        while not self.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def patch_config(section, option, value):
+    "trytond's configuration with section.option = value for a while"
+    get = config.get
+
+    def patched(section_, option_, **kw):
+        if (section_, option_) == (section, option):
+            return value
+        return get(section_, option_, **kw)
+    patched.cache_clear = get.cache_clear
+    return patch.object(config, 'get', patched)
 
 
 def message(gateway, payload, kind='telemetry'):
@@ -245,10 +297,14 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
             command, = Command.create([{'vehicle': vehicle.id,
                         'kind': 'diagnostics'}])
         self.assertEqual(command.agent, agent)
-        Command.write([command], {'state': 'sent',
-                'sent_at': dt.datetime.now()})
         ack = json.dumps({'id': command.id, 'ok': True, 'detail': 'done',
                 'result': {'fault': 'NONE'}}).encode()
+        # Sends publish after their commit: a draft was never sent
+        outcome = self._process(message('gw-v1', ack, 'ack'))
+        self.assertEqual(outcome.answers, 0)
+        self.assertEqual(command.state, 'draft')
+        Command.write([command], {'state': 'sent',
+                'sent_at': dt.datetime.now()})
         self._process(message('gw-v9', ack, 'ack'))
         self.assertEqual(command.state, 'sent')
         outcome = self._process(message('gw-v1', ack, 'ack'))
@@ -275,6 +331,64 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         with self.assertRaises(Exception) as caught:
             Command.send([command])
         self.assertIn('not sent', str(caught.exception))
+
+    def test_after_commit(self):
+        "A call waits for the commit; a rollback drops it"
+        calls = []
+        with Transaction().start(DB_NAME, 0):
+            after_commit('test', calls.append, 'first')
+            after_commit('test', calls.append, 'same key, once')
+            after_commit('test many', calls.append, 'one', once=False)
+            after_commit('test many', calls.append, 'two', once=False)
+            self.assertEqual(calls, [])
+        self.assertEqual(calls, ['first', 'one', 'two'])
+        with self.assertRaises(ZeroDivisionError):
+            with Transaction().start(DB_NAME, 0):
+                after_commit('test', calls.append, 'rolled back')
+                1 / 0
+        self.assertEqual(calls, ['first', 'one', 'two'])
+
+    def test_broker_files_after_commit_only(self):
+        "A rolled back registration leaves the broker's files alone"
+        with tempfile.TemporaryDirectory() as folder, \
+                patch_config('iot', 'broker_dir', folder):
+            with self.assertRaises(ZeroDivisionError):
+                # The first write of the settings locks their table
+                with Transaction().start(DB_NAME, 0,
+                        _lock_tables=['iot_configuration']):
+                    self._setup()  # registers a gateway
+                    1 / 0
+            self.assertEqual(os.listdir(folder), [])
+            # What a commit runs: from the committed ledger
+            Pool(DB_NAME).get('iot.gateway').update_broker(DB_NAME)
+            self.assertEqual(sorted(os.listdir(folder)), ['acl', 'passwd'])
+
+    @with_transaction()
+    def test_send_rolled_back_publishes_nothing(self):
+        "A send whose transaction rolls back tells the gateway nothing"
+        pool = Pool()
+        Command = pool.get('iot.command')
+        Configuration = pool.get('iot.configuration')
+        company, _, _, _, vehicle = self._setup()
+        tenant = f'test-{uuid.uuid4().hex[:12]}'  # no one else's topics
+        Configuration.write([Configuration(1)],
+            {'tenant': tenant, 'broker': LOCAL_BROKER})
+        topic = f'marcier/{tenant}/gw-v1/command'
+        subscriber = Subscriber(LOCAL_BROKER, topic)
+        try:
+            with set_company(company):
+                command, = Command.create([{'vehicle': vehicle.id,
+                            'kind': 'lock'}])
+            Command.send([command])
+            self.assertEqual(command.state, 'sent')
+            self.assertEqual(subscriber.wait(1), [])  # not before the end
+            Transaction().rollback()
+            self.assertEqual(subscriber.wait(2), [])
+            # The subscription works: what is published does arrive
+            downlink.publish(parse_broker(LOCAL_BROKER), topic, b'{}')
+            self.assertEqual(subscriber.wait(10), [topic])
+        finally:
+            subscriber.close()
 
     @with_transaction()
     def test_chart(self):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marcier.iot import telemetry
+from marcier_wire import payload as telemetry
 from marcier_iot.ingest import parse_ack
 
 from ..iot import Device, start_listener, wait_until

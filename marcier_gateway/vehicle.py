@@ -6,8 +6,8 @@ gateway's drive-lock requests.  It sends the DBC's frames every step."""
 import math
 import random
 
-from . import dbc
-from .telemetry import BMS_FAULTS
+from marcier_wire import frames as dbc
+from marcier_wire.payload import BMS_FAULTS
 
 KM_PER_DEGREE = 111.32
 DRAIN_PER_KM = 0.9  # % of charge per km

@@ -1,11 +1,13 @@
 """Compact telemetry: what a gateway publishes and the listener accepts.
 
 One JSON object per report, short keys, physical units:
-``{"ts": 1767225600.25, "lat": 31.2304, "lon": 121.4737, "spd": 18.5,
-"hdg": 270.0, "v": 76.8, "i": 42.1, "soc": 63.5, "tmax": 31, "tmin": 28,
-"bf": 0, "rpm": 2210, "mt": 54, "ct": 47, "fc": 0, "key": 1, "chg": 0,
-"lock": 0, "odo": 8421.3, "wh": 912.4}``.  FIELDS is the single table of
-keys, table columns, CAN signals and accepted ranges.
+``{"ts": 1767225600.25, "ver": 1, "lat": 31.2304, "lon": 121.4737,
+"spd": 18.5, "hdg": 270.0, "v": 76.8, "i": 42.1, "soc": 63.5, "tmax": 31,
+"tmin": 28, "bf": 0, "rpm": 2210, "mt": 54, "ct": 47, "fc": 0, "key": 1,
+"chg": 0, "lock": 0, "odo": 8421.3, "wh": 912.4}``.  FIELDS is the single
+table of keys, table columns, CAN signals and accepted ranges.  "ver" is
+the schema version (VERSION); reports without it are version 1, as
+gateways sent them before it existed.
 """
 import json
 import math
@@ -48,6 +50,8 @@ BMS_FAULTS = [
     'OverVoltage', 'UnderVoltage', 'OverCurrent', 'OverTemperature',
     'UnderTemperature', 'CellImbalance', 'InsulationFault',
     'CommunicationLoss']
+VERSION = 1  # of the payload schema; a change of meaning gets a new one
+VERSIONS = {1}  # what the platform parses
 # Without these a report says nothing about the vehicle
 REQUIRED = {'ts', 'v', 'i', 'soc'}
 COLUMNS = [f.column for f in FIELDS]
@@ -78,7 +82,7 @@ REJECT_REASONS = [
 def report(timestamp, frames):
     """The compact report of the latest decoded signals,
     frames = {message name: {signal: value}}"""
-    payload = {'ts': round(timestamp, 3)}
+    payload = {'ts': round(timestamp, 3), 'ver': VERSION}
     for field in FIELDS:
         signals = frames.get(field.message)
         if signals is None:
@@ -111,6 +115,9 @@ def parse(payload, now):
         raise Reject('malformed', f'not JSON: {exception}') from None
     if not isinstance(data, dict):
         raise Reject('malformed', 'not a JSON object')
+    version = data.get('ver', 1)
+    if type(version) is not int or version not in VERSIONS:
+        raise Reject('malformed', f'unsupported version {version!r}')
     missing = REQUIRED - data.keys()
     if missing:
         raise Reject('malformed', f"missing {', '.join(sorted(missing))}")

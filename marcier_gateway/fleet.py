@@ -2,10 +2,10 @@
 its own CAN bus, all driven by one thread (see mux.py)."""
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import can
 
-from ..settings import VAR_DIR
 from .gateway import Gateway
 from .mux import Mux
 from .vehicle import SimulatedVehicle
@@ -28,7 +28,7 @@ class Member:
 class Fleet:
 
     def __init__(self, members, tenant, make_link, interval=5.0,
-            spool_dir=VAR_DIR / 'gateway'):
+            spool_dir=Path('var', 'gateway')):
         self.pairs = []
         rng = random.Random(len(members))
         for member in members:

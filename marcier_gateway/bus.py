@@ -5,7 +5,7 @@ from pathlib import Path
 
 import can
 
-from ..settings import SettingsError
+from marcier_wire.errors import ConfigError
 
 
 def has_interface(name):
@@ -23,10 +23,10 @@ def open_bus(spec, default_channel):
             kind, channel = 'virtual', default_channel
     if kind == 'socketcan':
         if not has_interface(channel):
-            raise SettingsError(f"no CAN interface {channel!r} here")
+            raise ConfigError(f"no CAN interface {channel!r} here")
         return can.Bus(interface='socketcan', channel=channel)
     if kind == 'virtual':
         return can.Bus(
             interface='virtual', channel=channel or default_channel)
-    raise SettingsError(
+    raise ConfigError(
         f"unknown bus {spec!r}: use auto, socketcan:IFACE or virtual:NAME")

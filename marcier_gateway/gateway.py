@@ -8,7 +8,10 @@ import time
 
 import cantools
 
-from . import dbc, telemetry, topics
+from marcier_wire import frames as dbc
+from marcier_wire import payload as telemetry
+from marcier_wire import topics
+
 from .spool import Spool
 
 logger = logging.getLogger(__name__)

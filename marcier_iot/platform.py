@@ -1,39 +1,24 @@
-"""What the IoT programs read from the Marcier database: the tenant, the
-broker account, the registered gateways."""
-from .. import settings
-from ..settings import SettingsError
-from .fleet import Member
-from .transport import parse_broker
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+"""What the IoT programs read from the database: the tenant, the broker
+account, the registered gateways.  The caller has configured trytond and
+loaded the database's pool (`marcier` does both)."""
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+from marcier_gateway.fleet import Member
+from marcier_wire.errors import ConfigError
+from marcier_wire.transport import parse_broker
 
 
-def open_database(uri):
-    "Configure trytond for uri and load its pool; return the Database"
-    database = settings.parse_database(uri)
-    settings.configure(database)
-    from ..database import is_set_up
-    if not is_set_up(database):
-        raise SettingsError(f"database {database} is not set up: "
-            f"run `marcier setup --db {database}` first")
-    from trytond.pool import Pool
-    Pool.start()
-    if database.name not in Pool.database_list():
-        Pool(database.name).init()
-    if 'marcier_iot' not in Pool(database.name)._modules:
-        raise SettingsError(f"the IoT module is not activated in {database}:"
-            f" run `marcier setup --db {database}`")
-    return database
-
-
-def read(database, function, *args):
+def read(database_name, function, *args):
     "function(*args) in a read-only transaction of the database"
-    from trytond.transaction import Transaction
-    with Transaction().start(database.name, 0, readonly=True):
+    with Transaction().start(database_name, 0, readonly=True):
         return function(*args)
 
 
 def connection(broker_uri=None):
     "(tenant, Broker or None) from the IoT settings, broker_uri overriding"
-    from trytond.pool import Pool
     configuration = Pool().get('iot.configuration')(1)
     return configuration.tenant, parse_broker(
         broker_uri or configuration.broker)
@@ -41,7 +26,6 @@ def connection(broker_uri=None):
 
 def members(count=None):
     "The first count registered gateways, with where their vehicle lives"
-    from trytond.pool import Pool
     Gateway = Pool().get('iot.gateway')
     gateways = Gateway.search([('vehicle.active', '=', True)],
         limit=count, order=[('username', 'ASC')])
@@ -63,17 +47,15 @@ def members(count=None):
 
 def gateway_config(vehicle, broker_uri=None):
     "The config text of the gateway of a vehicle given by serial or gateway"
-    from trytond.pool import Pool
     Gateway = Pool().get('iot.gateway')
     gateways = Gateway.search(['OR',
             ('username', '=', vehicle),
             ('vehicle.serial', '=', vehicle)])
     if not gateways:
-        raise SettingsError(f"no vehicle with serial or gateway {vehicle!r}"
+        raise ConfigError(f"no vehicle with serial or gateway {vehicle!r}"
             " has gateway credentials (does it have a gateway id?)")
     return gateways[0].config_text(broker_uri)
 
 
 def broker_files(folder):
-    from trytond.pool import Pool
     return Pool().get('iot.gateway').write_broker_files(folder)

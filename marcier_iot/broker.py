@@ -8,7 +8,7 @@ import secrets
 import signal
 from pathlib import Path
 
-from . import topics
+from marcier_wire import topics
 
 ITERATIONS = 101  # what mosquitto_passwd uses for its $7$ hashes
 HEADER = "# Written by Marcier from the vehicle ledger: do not edit.\n"

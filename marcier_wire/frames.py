@@ -1,4 +1,5 @@
-"""The vehicle controller's CAN database (config/marcier_vehicle.dbc).
+"""The current vehicle controller's CAN database: marcier_vehicle.dbc of
+marcier_wire/data (package data, so that an installed wheel finds it).
 
 Frames are encoded and decoded by cantools only: no byte is parsed by hand.
 """
@@ -7,9 +8,9 @@ import functools
 import can
 import cantools
 
-from ..settings import CONFIG_DIR
+from . import data_file
 
-DBC_FILE = CONFIG_DIR / 'marcier_vehicle.dbc'
+DBC_FILE = data_file('marcier_vehicle.dbc')
 
 
 class UnknownFrame(Exception):
@@ -18,7 +19,8 @@ class UnknownFrame(Exception):
 
 @functools.cache
 def database():
-    return cantools.database.load_file(str(DBC_FILE))
+    return cantools.database.load_string(
+        DBC_FILE.read_text(encoding='utf-8'), database_format='dbc')
 
 
 def message(name):

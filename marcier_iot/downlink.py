@@ -8,12 +8,17 @@ from paho.mqtt import client as mqtt
 HUB = None  # the embedded pipeline's LocalHub, when it runs in this process
 
 
+def check(broker):
+    "Raise ConnectionError when there is nowhere to publish to"
+    if broker is None and HUB is None:
+        raise ConnectionError("no broker is configured and the embedded "
+            "demo fleet does not run in this process")
+
+
 def publish(broker, topic, payload, timeout=5):
     "Raise ConnectionError unless the broker acknowledged the message"
     if broker is None:
-        if HUB is None:
-            raise ConnectionError("no broker is configured and the embedded "
-                "demo fleet does not run in this process")
+        check(broker)
         HUB.route(topic, payload)
         return
     connected = threading.Event()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from paho.mqtt import client as mqtt
 
-from ..settings import SettingsError
+from .errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,12 @@ def parse_broker(uri):
         return None
     parts = urllib.parse.urlsplit(uri)
     if parts.scheme != 'mqtt' or not parts.hostname:
-        raise SettingsError(
+        raise ConfigError(
             f"bad broker URI {uri!r}: use mqtt://user:password@host:port")
     try:
         port = parts.port or 1883
     except ValueError:
-        raise SettingsError(f"bad port in broker URI {uri!r}") from None
+        raise ConfigError(f"bad port in broker URI {uri!r}") from None
     unquote = urllib.parse.unquote
     return Broker(parts.hostname, port,
         unquote(parts.username) if parts.username else None,

@@ -2,15 +2,18 @@
 batches, one transaction per batch, acknowledged to the broker only after
 the commit.  A listener or database restart therefore loses no acknowledged
 message; what the broker redelivers is recognised and skipped."""
+import json
 import logging
 import statistics
 import threading
 import time
 from collections import Counter, deque
 
-from marcier_iot.ingest import Message
+from marcier_wire import topics
+from marcier_wire.errors import ConfigError
+from marcier_wire.transport import MqttLink
 
-from . import topics
+from .ingest import Message
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ class Listener:
     def store(self, batch):
         from trytond.transaction import Transaction
 
-        from marcier_iot import ingest
+        from . import ingest
         with Transaction().start(self.database_name, 0, readonly=False):
             return ingest.process(self.tenant, batch, time.time())
 
@@ -108,7 +111,7 @@ class Listener:
         """Isolate the messages that make a batch fail and log them as
         processing errors; None when none could be stored (unless
         reject_all)"""
-        from marcier_iot.ingest import Outcome
+        from .ingest import Outcome
         total, failed = Outcome(), []
         for message in batch:
             if stop.is_set():
@@ -135,7 +138,7 @@ class Listener:
         from trytond.pool import Pool
         from trytond.transaction import Transaction
 
-        from marcier_iot.ingest import utc
+        from .ingest import utc
         with Transaction().start(self.database_name, 0, readonly=False):
             Pool().get('iot.telemetry.reject').log([(
                         utc(message.received), message.topic,
@@ -171,3 +174,55 @@ class Listener:
             result['lag_p50_ms'] = round(cuts[49] * 1000, 1)
             result['lag_p99_ms'] = round(cuts[98] * 1000, 1)
         return result
+
+
+def listen(broker, database_name, tenant, name, stop, batch_size=5000,
+        max_delay=0.2, stats_every=10, as_json=False):
+    """Store what the broker delivers until the threading.Event stop is
+    set, printing the counters every stats_every seconds"""
+    link = MqttLink(broker, client_id(tenant, name), persistent=True,
+        manual_ack=True)
+    listener = Listener(link, database_name, tenant,
+        batch_size=batch_size, max_delay=max_delay)
+    link.start()
+    print(f"Listening to {broker} for tenant {tenant} as "
+        f"{name}, storing into {database_name}", flush=True)
+    worker = threading.Thread(target=listener.run, args=(stop,))
+    worker.start()
+    try:
+        while not stop.wait(stats_every):
+            print_stats(listener.stats(), as_json, link)
+    finally:
+        worker.join()
+        link.stop()
+        print_stats(listener.stats(), as_json, link)
+
+
+def client_id(tenant, name):
+    "The broker session of a listener: it survives the listener's restarts"
+    return f'marcier-listener-{tenant}-{name}'
+
+
+def retire(broker, tenant, name):
+    "Connect once with a clean session: the broker drops the old one"
+    stop = threading.Event()
+    ident = client_id(tenant, name)
+    link = MqttLink(broker, ident)
+    link.on_connection = lambda connected: connected and stop.set()
+    link.start()
+    if not stop.wait(10):
+        raise ConfigError(
+            f"cannot reach {broker}: {link.refused or 'no answer'}")
+    link.stop()
+    print(f"Session {ident} ended; messages it had not acknowledged "
+        "are gone from the broker", flush=True)
+
+
+def print_stats(stats, as_json, link):
+    if as_json:
+        print(json.dumps({'time': time.time(), **stats}), flush=True)
+    else:
+        state = "connected" if link.connected else (
+            f"refused: {link.refused}" if link.refused else "disconnected")
+        print(f"[{state}] " + ", ".join(
+                f"{k} {v}" for k, v in sorted(stats.items())), flush=True)

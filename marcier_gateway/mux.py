@@ -9,7 +9,7 @@ import logging
 import selectors
 import time
 
-from .transport import LocalLink, MqttLink
+from marcier_wire.transport import LocalLink, MqttLink
 
 logger = logging.getLogger(__name__)
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
