@@ -14,3 +14,7 @@ class CityCoordinatesError(ValidationError):
 
 class NotificationError(UserError):
     pass
+
+
+class WorkflowFieldError(UserError):
+    pass

@@ -93,6 +93,9 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
         cls._sql_indexes.add(Index(t, (t.status, Index.Equality())))
         cls._order.insert(0, ('serial', 'ASC'))
         cls.agent.states['readonly'] |= Eval('id', -1) >= 0
+        # The buttons, rent() and release() move it
+        # (marcier_base.model.WorkflowFieldsMixin)
+        cls._workflow_fields = {'status'}
         cls._status_transitions = {
             ('available', 'rented'),
             ('rented', 'available'),
