@@ -13,7 +13,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, Id
 from trytond.transaction import Transaction
 
-from .exceptions import WorkflowFieldError
+from .exceptions import AgentBookError, WorkflowFieldError
 
 AGENT_STAFF = Id('marcier_base', 'group_agent').in_(
     Eval('context', {}).get('groups', []))
@@ -57,6 +57,32 @@ class AgentOwnedMixin:
     @classmethod
     def default_agent(cls):
         return Pool().get('res.user').get_agent()
+
+    @classmethod
+    def _before_create(cls, vlist):
+        if Transaction().check_access:
+            cls.check_own_agent(vlist)
+        return super()._before_create(vlist)
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        if external and mode == 'write':
+            cls.check_own_agent([values])
+        super().check_modification(
+            mode, records, values=values, external=external)
+
+    @classmethod
+    def check_own_agent(cls, vlist):
+        """Agent staff put records in their own agent's book only, refused
+        before the SQL: the record rules come after the unique constraints,
+        which told agent B that a party is agent A's customer (issue 12,
+        item 3)"""
+        agent = Pool().get('res.user').get_agent()
+        if agent is not None and any(
+                v.get('agent') not in {None, agent} for v in vlist):
+            raise AgentBookError(gettext(
+                    'marcier_base.msg_agent_other_book',
+                    model=cls.__names__()['model']))
 
 
 class WorkflowFieldsMixin:
