@@ -112,9 +112,15 @@ class Rule(metaclass=PoolMeta):
         # The rules as a subquery computed by root, as Rule.check tests
         # them: the rule domains themselves are not filtered again (a rule
         # may name records the user cannot read), nor recurse.
-        Model = Pool().get(model_name)
+        pool = Pool()
+        Model = pool.get(model_name)
+        ModelAccess = pool.get('ir.model.access')
         with related_rules(False):
             with check_access():
+                if not ModelAccess.check(
+                        model_name, 'read', raise_exception=False):
+                    # Nor may a domain reach a model the user cannot read
+                    return [('id', '=', None)]
                 domain = super().domain_get(model_name, mode=mode)
             if not domain:
                 return domain
