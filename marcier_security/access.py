@@ -14,7 +14,7 @@ first (or, before a write or delete, checking its rules as the write
 itself does next) applies every rule, the parents' included."""
 from contextlib import contextmanager
 
-from trytond.model import ModelSQL
+from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import (
     Transaction, check_access, inactive_records, without_check_access)
@@ -76,8 +76,36 @@ class RelatedRulesMixin:
     the relational fields' convert_domain ask for are empty: agent B
     counted plans by A's vehicles and bisected A's vehicle positions
     (issue 12, item 3).  While the caller's own domain is converted, the
-    ir.rule extension below answers with the target's rules again."""
+    ir.rule extension below answers with the target's rules again, and
+    nothing for a target model the caller may not read at all.
+
+    An order through a Many2One joins the target without rules either:
+    sorting by 'invoice' ranks the numbers of bills the caller may not
+    read (Tryton checks the access of dotted orders, not of this one nor
+    the rules).  When the records searched point to such targets, the
+    search leaves that order out."""
     __slots__ = ()
+
+    @classmethod
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            query=False):
+        transaction = Transaction()
+        if (order and not count and transaction.user
+                and transaction.check_access
+                and not getattr(transaction, RELATED_RULES, False)):
+            order = [(e, t) for e, t in order
+                if not cls._orders_hidden(domain, e)]
+        return super().search(domain, offset=offset, limit=limit,
+            order=order, count=count, query=query)
+
+    @classmethod
+    def _orders_hidden(cls, domain, expression):
+        "Whether the order ranks targets the caller may not read"
+        name, _, path = expression.partition('.')
+        field = cls._fields.get(name)
+        return bool(isinstance(field, fields.Many2One) and path != 'id'
+            and cls.search([domain, (name, '!=', None),
+                    (name, 'not where', [])], limit=1, order=[]))
 
     @classmethod
     def search_domain(cls, domain, active_test=None, tables=None):

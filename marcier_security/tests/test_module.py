@@ -86,16 +86,16 @@ class MarcierSecurityTestCase(
         hidden, shown = City.create([
                 {'name': "Hidden", 'latitude': 30, 'longitude': 120},
                 {'name': "Shown", 'latitude': 31, 'longitude': 121}])
-        party, = Party.create([{'name': "Customer"}])
-        customer, = Customer.create([{'party': party.id,
-                    'agent': agent_a.id, 'company': company.id,
-                    'city': hidden.id}])
+        parties = Party.create([{'name': "Customer"}, {'name': "Other"}])
+        Customer.create([{'party': p.id, 'agent': agent_a.id,
+                    'company': company.id, 'city': c.id}
+                for p, c in zip(parties, [hidden, shown])])
         Agent.write([agent_a], {'cities': [('add', [hidden.id])]})
         domains = [
             [('city.name', '=', "Hidden")],
             [('city.latitude', '<', 30.5)],
             [('city', 'where', [('name', '=', "Hidden")])],
-            [('city', 'ilike', "Hid%")],
+            [('city.rec_name', 'ilike', "Hid%")],
             # Hidden: not a city named "Hidden" as far as the user knows
             [('city', 'not where', [('name', '=', "Hidden")])],
             ]
@@ -111,21 +111,26 @@ class MarcierSecurityTestCase(
                         _check_access=True, company=company.id):
                 return ([Customer.search_count(d) for d in domains],
                     [Agent.search_count(d) for d in agent_domains],
-                    Customer.search_count([]))
-        self.assertEqual(found(), ([1, 1, 1, 1, 0], [1] * 3, 1))
+                    [[c.party.name for c in Customer.search(
+                                    [], order=[('city', o), ('id', 'ASC')])]
+                        for o in ['ASC', 'DESC']])
+        self.assertEqual(found(), ([1, 1, 1, 1, 1], [1] * 3,
+                [["Customer", "Other"], ["Other", "Customer"]]))
         # An administrator hides the city from agent staff
         RuleGroup.create([{'name': "Shown cities", 'model': 'marcier.city',
                     'global_p': False,
                     'groups': [('add', [ModelData.get_id(
                                     'marcier_base', 'group_agent')])],
                     'rules': [('create', [{
-                                    'domain': f"[('id', '=', {shown.id})]",
+                                    'domain': f'[["id", "=", {shown.id}]]',
                                     }])]}])
-        self.assertEqual(found(), ([0, 0, 0, 0, 1], [0] * 3, 1))
+        # Nor does an order by city rank the hidden city's name
+        self.assertEqual(found(), ([0, 0, 0, 0, 2], [0] * 3,
+                [["Customer", "Other"], ["Customer", "Other"]]))
         # Internal code (no check_access) is not filtered
         with Transaction().set_user(staff_a.id):
             self.assertEqual([Customer.search_count(d) for d in domains],
-                [1, 1, 1, 1, 0])
+                [1, 1, 1, 1, 1])
 
     @with_transaction()
     def test_password_alone_when_not_required(self):
