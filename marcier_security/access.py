@@ -88,7 +88,7 @@ class RelatedRulesMixin:
 
     @classmethod
     def search(cls, domain, offset=0, limit=None, order=None, count=False,
-            query=False):
+            **kwargs):  # query: ModelSingleton.search has none
         transaction = Transaction()
         if (order and not count and transaction.user
                 and transaction.check_access
@@ -96,7 +96,7 @@ class RelatedRulesMixin:
             order = [(e, t) for e, t in order
                 if not cls._orders_hidden(domain, e)]
         return super().search(domain, offset=offset, limit=limit,
-            order=order, count=count, query=query)
+            order=order, count=count, **kwargs)
 
     @classmethod
     def _orders_hidden(cls, domain, expression):
