@@ -523,10 +523,13 @@ def search_oracle(target):
         else:
             target.record('search oracle', f'{model} {label}', domain,
                 found, f'{found} found')
-    relations = a.search_read('ir.model.field', [
-            ('model.module', 'like', 'marcier_%'),
-            ('ttype', 'in', ['one2many', 'many2many', 'many2one'])],
-        ['model', 'name', 'relation', 'ttype'])
+    try:
+        relations = a.search_read('ir.model.field', [
+                ('model.module', 'like', 'marcier_%'),
+                ('ttype', 'in', ['one2many', 'many2many', 'many2one'])],
+            ['model', 'name', 'relation', 'ttype'])
+    except RPCError:
+        relations = []
     seen = set()
     for field in relations:
         key = field['model'], field['name']
@@ -587,8 +590,10 @@ def workflow_fields(target):
             ids = client.search(model, [], limit=1)
             if not ids:
                 continue
-            for method, args in [('write', (ids, values)),
-                    ('copy', (ids, values))]:
+            calls = [('write', (ids, values))]
+            if None not in values.values():  # a copy past the first state
+                calls.append(('copy', (ids, values)))
+            for method, args in calls:
                 try:
                     result = client(model, method, *args)
                 except (RPCError, urllib.error.HTTPError) as error:
