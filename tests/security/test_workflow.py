@@ -20,7 +20,9 @@ def test_workflow_catches_a_leak(secured, roles, output):
     operator = secured.client('operator')
     facts, _ = current(secured)
     model = 'device.vehicle'
-    samples = [ids[0] for ids in facts[model]['owners'].values() if ids]
+    # the operator's company (it restores them)
+    samples = [ids[0] for owner, ids in facts[model]['owners'].items()
+        if ids and owner != 'co2']
     before = {r['id']: r['model_name'] for r in operator.read(
             model, samples, ['model_name'])}
     uncovered = {model: {'model_name': {

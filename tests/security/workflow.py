@@ -58,6 +58,9 @@ class Workflows:
         outcome, detail = attempt(
             lambda: client(model, 'copy', [id_], {field: value}),
             (REFUSAL,))
+        if outcome == 'allow' and not isinstance(detail, list):
+            # Refused for another reason (a unique serial): no record
+            outcome = 'refused'
         self.add(model, role, f'copy:{field}={value}', owner, outcome,
             detail)
         if outcome == 'allow' and isinstance(detail, list):
