@@ -523,19 +523,19 @@ def search_oracle(target):
         else:
             target.record('search oracle', f'{model} {label}', domain,
                 found, f'{found} found')
-    try:
-        relations = a.search_read('ir.model.field', [
-                ('model.module', 'like', 'marcier_%'),
-                ('ttype', 'in', ['one2many', 'many2many', 'many2one'])],
-            ['model', 'name', 'relation', 'ttype'])
-    except RPCError:
-        relations = []
-    seen = set()
-    for field in relations:
-        key = field['model'], field['name']
-        if key in seen or field['relation'] == field['model']:
+    relations = []
+    for model in sorted({m['name'] for m in a.search_read('ir.model',
+                    [('module', 'like', 'marcier_%')], ['name'])}):
+        try:
+            definitions = b(model, 'fields_get', None)
+        except (RPCError, urllib.error.HTTPError):
             continue
-        seen.add(key)
+        relations.extend({'model': model, 'name': name,
+                'relation': d['relation']}
+            for name, d in sorted(definitions.items())
+            if d['type'] in {'one2many', 'many2many', 'many2one'}
+            and d.get('relation') not in {None, model})
+    for field in relations:
         try:
             mine = a.search(field['relation'], [], limit=50)
             theirs = set(b.search(field['relation'], [('id', 'in', mine)]))
