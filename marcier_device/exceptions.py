@@ -12,6 +12,14 @@ class VehicleCustomerError(ValidationError):
     pass
 
 
+class VehicleGatewayError(ValidationError):
+    pass
+
+
+class VehicleIdentifierError(AccessError):
+    pass
+
+
 class VehicleLedgerError(UserError):
     "Ownership changes that bypass the transfer"
     pass

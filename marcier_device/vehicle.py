@@ -7,11 +7,13 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
+from marcier_wire import topics
 from marcier_base.model import AGENT_STAFF, AgentOwnedMixin, is_operator
 
 from .exceptions import (
     TransferAccessError, TransferError, VehicleCustomerError,
-    VehicleLedgerError, VehicleStatusError)
+    VehicleGatewayError, VehicleIdentifierError, VehicleLedgerError,
+    VehicleStatusError)
 
 STATUSES = [
     ('available', "Available"),
@@ -22,6 +24,11 @@ STATUSES = [
 # Fields that change only through transfer(), rent() and release(), so
 # that every change of hands leaves an event in the vehicle's history
 OWNERSHIP_FIELDS = {'agent', 'customer'}
+# Registered by the operator's device managers.  Unique per company
+# (serial) and platform-wide (gateway: the broker's user names), so an
+# agent writing them would learn whether another agent's vehicle has
+# them (issue 12, item 3)
+IDENTIFIER_FIELDS = {'serial', 'gateway_id'}
 
 
 
@@ -30,7 +37,10 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'device.vehicle'
     _rec_name = 'serial'
     _new = Eval('id', -1) < 0
-    serial = fields.Char("Serial / VIN", required=True, strip=True)
+    serial = fields.Char("Serial / VIN", required=True, strip=True,
+        states={
+            'readonly': AGENT_STAFF,
+            })
     model_name = fields.Char(
         "Model", help="The vehicle model (型号) as the maker names it.")
     customer = fields.Many2One(
@@ -50,7 +60,12 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     commissioning_date = fields.Date("Commissioning Date")
     gateway_id = fields.Char(
         "Gateway ID", strip=True,
-        help="Identifier of the IoT gateway wired to the vehicle controller.")
+        states={
+            'readonly': AGENT_STAFF,
+            },
+        help="Identifier of the IoT gateway wired to the vehicle controller: "
+        "letters, digits, \"-\", \"_\" and \".\" (it is its broker user "
+        "name and part of its MQTT topics).")
 
     # Last state reported by the gateway, kept up to date by the IoT module
     latitude = fields.Float("Latitude", digits=(9, 6), readonly=True)
@@ -93,6 +108,9 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
         cls._sql_indexes.add(Index(t, (t.status, Index.Equality())))
         cls._order.insert(0, ('serial', 'ASC'))
         cls.agent.states['readonly'] |= Eval('id', -1) >= 0
+        # The buttons, rent() and release() move it
+        # (marcier_base.model.WorkflowFieldsMixin)
+        cls._workflow_fields = {'status'}
         cls._status_transitions = {
             ('available', 'rented'),
             ('rented', 'available'),
@@ -173,6 +191,10 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     def check_modification(cls, mode, vehicles, values=None, external=False):
         super().check_modification(
             mode, vehicles, values=values, external=external)
+        if (mode == 'write' and external and IDENTIFIER_FIELDS & set(values)
+                and not is_operator()):
+            raise VehicleIdentifierError(gettext(
+                    'marcier_device.msg_vehicle_identifiers_operator'))
         if mode == 'write' and external and OWNERSHIP_FIELDS & set(values):
             raise VehicleLedgerError(gettext(
                     'marcier_device.msg_vehicle_ownership_transfer',
@@ -203,6 +225,17 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
         super().validate_fields(vehicles, field_names)
         if field_names & {'customer', 'agent', 'status'}:
             cls.check_customer(vehicles)
+        if 'gateway_id' in field_names:
+            cls.check_gateway_id(vehicles)
+
+    @classmethod
+    def check_gateway_id(cls, vehicles):
+        "The gateway id is a broker user name and a level of MQTT topics"
+        for vehicle in vehicles:
+            if vehicle.gateway_id and not topics.safe(vehicle.gateway_id):
+                raise VehicleGatewayError(gettext(
+                        'marcier_device.msg_vehicle_gateway_id',
+                        gateway=vehicle.gateway_id))
 
     @classmethod
     def check_customer(cls, vehicles):

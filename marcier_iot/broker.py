@@ -29,11 +29,15 @@ def hash_password(password, salt=None):
 
 def password_file(entries):
     "entries: (username, password hash) pairs (the format has no comments)"
+    topics.check(*(user for user, _ in entries))
     return ''.join(f'{user}:{hashed}\n' for user, hashed in entries)
 
 
 def acl_file(tenant, platform_user, gateways):
-    "The platform reads and writes its tenant's topics; a gateway its own"
+    """The platform reads and writes its tenant's topics; a gateway its own.
+    An unsafe name refuses the whole file: "user +" would give one device
+    login every vehicle's topics."""
+    topics.check(tenant, *gateways, *([platform_user] if platform_user else []))
     lines = [HEADER]
     if platform_user:
         lines.append(f'user {platform_user}\n'

@@ -82,13 +82,19 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def check_connection(cls, records):
         for record in records:
-            if not topics.NAME.match(record.tenant or ''):
+            if not topics.safe(record.tenant):
                 raise ConfigurationError(gettext(
                         'marcier_iot.msg_configuration_tenant',
                         tenant=record.tenant))
             try:
-                parse_broker(record.broker)
+                broker = parse_broker(record.broker)
             except BrokerError as exception:
                 raise ConfigurationError(gettext(
                         'marcier_iot.msg_configuration_broker',
                         reason=str(exception))) from None
+            # The platform's user name goes into the broker's files too
+            if broker and broker.username and not topics.safe(
+                    broker.username):
+                raise ConfigurationError(gettext(
+                        'marcier_iot.msg_configuration_broker_user',
+                        user=broker.username))

@@ -18,3 +18,7 @@ class VehicleTypeError(UserError):
 
 class VehicleTypeWarning(UserWarning):
     pass
+
+
+class GatewayError(ValidationError):
+    pass

@@ -6,6 +6,7 @@ ACL once the transaction ends."""
 import logging
 
 from trytond import config
+from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
@@ -16,6 +17,8 @@ from marcier_wire.transport import parse_broker
 
 from . import broker
 from .commit import after_commit
+
+from .exceptions import GatewayError
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,21 @@ class Gateway(ModelSQL, ModelView):
         cls._buttons.update({
                 'rotate': {'icon': 'tryton-refresh'},
                 })
+
+    @classmethod
+    def validate_fields(cls, gateways, field_names):
+        super().validate_fields(gateways, field_names)
+        if 'username' in field_names:
+            cls.check_username(gateways)
+
+    @classmethod
+    def check_username(cls, gateways):
+        "The user name is written into the broker's files and topics"
+        for gateway in gateways:
+            if not topics.safe(gateway.username):
+                raise GatewayError(gettext(
+                        'marcier_iot.msg_gateway_username',
+                        username=gateway.username))
 
     @classmethod
     def credentials(cls):

@@ -36,9 +36,6 @@ CYCLE_MONTHS = {'monthly': 1, 'quarterly': 3}
 # Rent of a partial month: the monthly rent / 30 per day (按日计租)
 DAYS_PER_MONTH = 30
 EXPIRY_WARNING_DAYS = 5
-# Fields only the workflow sets
-WORKFLOW_FIELDS = {'number', 'state', 'termination_date', 'expiry_warned',
-    'predecessor'}
 
 
 def billing_periods(start, end, cycle):
@@ -155,6 +152,10 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls.agent.required = True
+        # Only the workflow sets them (marcier_base.model.WorkflowFieldsMixin)
+        cls._workflow_fields = {
+            'number', 'termination_date', 'expiry_warned', 'predecessor'}
+        cls._workflow_filled = {'number'}  # the sequence's
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.state, Index.Equality()),
@@ -328,14 +329,6 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     def check_modification(cls, mode, contracts, values=None, external=False):
         super().check_modification(
             mode, contracts, values=values, external=external)
-        if external and (
-                (mode == 'write' and WORKFLOW_FIELDS & set(values))
-                or (mode == 'create' and any(
-                        c.state != 'not_started' or c.termination_date
-                        or c.expiry_warned or c.predecessor
-                        for c in contracts))):
-            raise ContractError(gettext(
-                    'marcier_lease.msg_contract_workflow_fields'))
         if mode == 'delete':
             for contract in contracts:
                 if contract.state not in {'not_started', 'cancelled'}:

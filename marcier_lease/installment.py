@@ -110,6 +110,8 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         super().__setup__()
         cls.agent.required = True
         cls.agent.readonly = cls.company.readonly = True
+        # bill() and pay() move it (marcier_base.model.WorkflowFieldsMixin)
+        cls._workflow_fields = {'state'}
         t = cls.__table__()
         billed = t.state == 'billed'
         cls._sql_indexes.update({

@@ -130,6 +130,8 @@ class Listing(
     def __setup__(cls):
         super().__setup__()
         cls.agent.required = True
+        # The review sets them (marcier_base.model.WorkflowFieldsMixin)
+        cls._workflow_fields = {'reject_reason', 'listed_at'}
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.state, Index.Equality()),

@@ -8,16 +8,33 @@ ACK = 'ack'  # gateway → platform, answers to commands
 COMMAND = 'command'  # platform → gateway
 UPLINK = (TELEMETRY, ACK)
 SHARE_GROUP = 'marcier-listeners'
-# What a tenant or a gateway id may be: no MQTT wildcard, no separator
-NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+# What a tenant, a gateway id or a broker user may be: no MQTT wildcard
+# (+ #), no topic separator, no space, ":" or newline of the broker's
+# files, ASCII only (\Z: "$" would accept a trailing newline)
+NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
+
+
+def safe(name):
+    "Whether name may be a tenant, a gateway id or a broker user name"
+    return isinstance(name, str) and bool(NAME.match(name))
+
+
+def check(*names):
+    """Refuse names that are not safe: the models validate them first,
+    this is the last guard where they reach the broker"""
+    for name in names:
+        if not safe(name):
+            raise ValueError(f"unsafe MQTT name {name!r}")
 
 
 def topic(tenant, vehicle, kind):
+    check(tenant, vehicle)
     return f'{ROOT}/{tenant}/{vehicle}/{kind}'
 
 
 def shared(tenant, kind):
     "The shared subscription through which listeners split the load"
+    check(tenant)
     return f'$share/{SHARE_GROUP}/{ROOT}/{tenant}/+/{kind}'
 
 

@@ -184,8 +184,11 @@ def test_status_moves_and_wrong_moves(agent_a, operator):
     with pytest.raises(RPCError, match='end its rental before retiring'):
         operator.button('device.vehicle', 'retire', [rented])
     operator.button('device.vehicle', 'retire', [vehicle])
-    with pytest.raises(RPCError, match='return it to service'):
+    # The status moves through the buttons only, whatever the move
+    with pytest.raises(RPCError, match='workflow buttons'):
         agent_a.write('device.vehicle', [vehicle], {'status': 'in_repair'})
+    with pytest.raises(RPCError, match='can not call'):
+        agent_a.button('device.vehicle', 'start_repair', [vehicle])
     record, = operator.read('device.vehicle', [vehicle], ['status'])
     assert record['status'] == 'retired'
 

@@ -90,6 +90,57 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         self.assertEqual(vehicle.status, 'available')
 
     @with_transaction()
+    def test_status_only_by_buttons(self):
+        """Neither agent staff nor operators write the status or create a
+        vehicle past its first status; the buttons still move it"""
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        vehicle = self._vehicle('V1')
+        for user in [self.staff_a, self.operator]:
+            with as_user(user, self.company):
+                for status in ['available', 'rented', 'in_repair', 'retired']:
+                    with self.subTest(user=user.login, status=status), \
+                            self.assertRaisesRegex(
+                                UserError, 'workflow buttons'):
+                        Vehicle.write([Vehicle(vehicle.id)], {
+                                'status': status})
+                Vehicle.start_repair([Vehicle(vehicle.id)])
+                Vehicle.finish_repair([Vehicle(vehicle.id)])
+        self.assertEqual(Vehicle(vehicle.id).status, 'available')
+        with as_user(self.operator, self.company):
+            with self.assertRaisesRegex(UserError, 'workflow buttons'):
+                Vehicle.create([{'serial': 'V2', 'company': self.company.id,
+                            'status': 'retired'}])
+            Vehicle.retire([Vehicle(vehicle.id)])
+            copy, = Vehicle.copy([Vehicle(vehicle.id)], {'serial': 'V3'})
+        self.assertEqual(Vehicle(vehicle.id).status, 'retired')
+        self.assertEqual(copy.status, 'available')
+        # Internal code (rent, release, the leasing module) is not external
+        Vehicle.write([Vehicle(vehicle.id)], {'status': 'available'})
+
+    @with_transaction()
+    def test_identifiers_by_operators(self):
+        """Agent staff write neither the serial nor the gateway id: they
+        are unique beyond the agent, the refusal would tell them whether
+        another agent's vehicle has them"""
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        mine = self._vehicle('V1', gateway_id='gw-v1')
+        self._vehicle('V2', agent=self.agent_b, gateway_id='gw-v2')
+        for values in [{'serial': 'V2'}, {'serial': 'NEW'},
+                {'gateway_id': 'gw-v2'}, {'gateway_id': 'gw-new'}]:
+            with as_user(self.staff_a, self.company), \
+                    self.subTest(values=values), \
+                    self.assertRaisesRegex(AccessError, 'operator staff'):
+                Vehicle.write([Vehicle(mine.id)], values)
+        with as_user(self.operator, self.company):
+            Vehicle.write([Vehicle(mine.id)], {'gateway_id': 'gw-new'})
+            with self.assertRaisesRegex(UserError, 'cannot be used'):
+                Vehicle.write([Vehicle(mine.id)], {'gateway_id': 'gw-v2'})
+
+    @with_transaction()
     def test_rent_and_release(self):
         "The leasing module rents and releases; repair returns to the renter"
         pool = Pool()

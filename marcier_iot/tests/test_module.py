@@ -8,12 +8,14 @@ import threading
 import time
 import uuid
 from unittest.mock import patch
+from urllib.parse import quote
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from paho.mqtt import client as mqtt
 
 from trytond import config
+from trytond.exceptions import UserError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
@@ -23,6 +25,7 @@ from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import create_agent, create_user
+from marcier_wire import topics
 from marcier_wire.transport import parse_broker
 
 from .. import broker, downlink, ingest
@@ -160,6 +163,68 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         config = gateway.config_text()
         self.assertIn(f'broker = mqtt://gw-v1:{gateway.secret}@127.0.0.1:1883',
             config)
+
+    @with_transaction()
+    def test_broker_names_strict_alphabet(self):
+        """Gateway ids, broker users and tenants with an MQTT wildcard, a
+        separator, a space, a newline or non-ASCII are refused by the
+        models with a clear message, and again where the broker's files
+        are written: nothing is written, the files stay as they were.
+        (A refused call rolls its transaction back: tests/security's
+        broker test reads the values back through the server.)"""
+        pool = Pool()
+        Gateway = pool.get('iot.gateway')
+        Vehicle = pool.get('device.vehicle')
+        Configuration = pool.get('iot.configuration')
+        _, _, _, _, vehicle = self._setup()
+        bad = ['+', '#', 'gw/1', 'gw+', 'gw 1', 'gw\nuser x', 'gw\n',
+            'gw:1', 'ü1', '-gw', '.', 'g' * 65, '$SYS']
+        refused = 'may only contain letters|invalid char'
+        for name in bad:
+            with self.subTest(name=name):
+                with self.assertRaisesRegex(UserError, refused):
+                    Configuration.write([Configuration(1)], {
+                            'broker': f'mqtt://{quote(name)}:x@127.0.0.1'})
+                if topics.safe(name.strip()):
+                    continue  # Char fields strip: 'gw\n' is stored 'gw'
+                with self.assertRaisesRegex(UserError, refused):
+                    Vehicle.write([vehicle], {'gateway_id': name})
+                gateway, = Gateway.search([])
+                with self.assertRaisesRegex(UserError, refused):
+                    Gateway.write([gateway], {'username': name})
+                with self.assertRaisesRegex(UserError, refused):
+                    Configuration.write([Configuration(1)], {
+                            'tenant': name})
+        Configuration.write([Configuration(1)], {
+                'tenant': TENANT, 'broker': None})
+        Vehicle.write([vehicle], {'gateway_id': 'GW_v-1.2'})
+        self.assertEqual(Gateway.search([])[0].username, 'GW_v-1.2')
+
+        # Defence in depth: a bad name that reached the table (SQL, an
+        # old database) stops the files from being written at all
+        with tempfile.TemporaryDirectory() as folder:
+            passwd, acl = Gateway.write_broker_files(folder)
+            before = passwd.read_text(), acl.read_text()
+            table = Gateway.__table__()
+            Transaction().connection.cursor().execute(*table.update(
+                    [table.username], ['+']))
+            Transaction().counter += 1  # forget the records read so far
+            with self.assertRaisesRegex(ValueError, 'unsafe MQTT name'):
+                Gateway.write_broker_files(folder)
+            self.assertEqual((passwd.read_text(), acl.read_text()), before)
+        for name in bad:
+            with self.subTest(name=name), \
+                    self.assertRaisesRegex(ValueError, 'unsafe MQTT name'):
+                broker.acl_file(TENANT, None, [name])
+            with self.subTest(name=name), \
+                    self.assertRaises(ValueError):
+                broker.acl_file(name, None, ['gw-v1'])
+            with self.subTest(name=name), \
+                    self.assertRaises(ValueError):
+                broker.password_file([(name, 'hash')])
+            with self.subTest(name=name), \
+                    self.assertRaises(ValueError):
+                topics.topic(TENANT, name, topics.COMMAND)
 
     @with_transaction()
     def test_ingest(self):

@@ -13,7 +13,7 @@ from trytond.exceptions import LoginException
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import create_user
+from marcier_base.tests.test_module import create_agent, create_user
 from trytond.pool import Pool
 from trytond.res.user import PasswordError
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -67,6 +67,70 @@ class MarcierSecurityTestCase(
         User = Pool().get('res.user')
         with chain(), patch('time.sleep'):
             return User.get_login(login, {'password': PASSWORD, **parameters})
+
+    @with_transaction()
+    def test_search_through_relations_follows_target_rules(self):
+        """A domain through a relation (dotted, where, a name searched on a
+        Many2One, ids of an x2many) finds nothing through records of the
+        target the user may not read; the user's own search still works"""
+        pool = Pool()
+        City = pool.get('marcier.city')
+        Party = pool.get('party.party')
+        Customer = pool.get('marcier.customer')
+        Agent = pool.get('marcier.agent')
+        RuleGroup = pool.get('ir.rule.group')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        agent_a = create_agent(company, 'A')
+        staff_a = create_user('staff_a', company, 'role_agent', agent_a)
+        hidden, shown = City.create([
+                {'name': "Hidden", 'latitude': 30, 'longitude': 120},
+                {'name': "Shown", 'latitude': 31, 'longitude': 121}])
+        parties = Party.create([{'name': "Customer"}, {'name': "Other"}])
+        Customer.create([{'party': p.id, 'agent': agent_a.id,
+                    'company': company.id, 'city': c.id}
+                for p, c in zip(parties, [hidden, shown])])
+        Agent.write([agent_a], {'cities': [('add', [hidden.id])]})
+        domains = [
+            [('city.name', '=', "Hidden")],
+            [('city.latitude', '<', 30.5)],
+            [('city', 'where', [('name', '=', "Hidden")])],
+            [('city.rec_name', 'ilike', "Hid%")],
+            # Hidden: not a city named "Hidden" as far as the user knows
+            [('city', 'not where', [('name', '=', "Hidden")])],
+            ]
+        agent_domains = [
+            [('cities.name', '=', "Hidden")],
+            [('cities', 'in', [hidden.id])],
+            [('cities', 'where', [('latitude', '<', 30.5)])],
+            ]
+
+        def found():
+            with Transaction().set_user(staff_a.id), \
+                    Transaction().set_context(
+                        _check_access=True, company=company.id):
+                return ([Customer.search_count(d) for d in domains],
+                    [Agent.search_count(d) for d in agent_domains],
+                    [[c.party.name for c in Customer.search(
+                                    [], order=[('city', o), ('id', 'ASC')])]
+                        for o in ['ASC', 'DESC']])
+        self.assertEqual(found(), ([1, 1, 1, 1, 1], [1] * 3,
+                [["Customer", "Other"], ["Other", "Customer"]]))
+        # An administrator hides the city from agent staff
+        RuleGroup.create([{'name': "Shown cities", 'model': 'marcier.city',
+                    'global_p': False,
+                    'groups': [('add', [ModelData.get_id(
+                                    'marcier_base', 'group_agent')])],
+                    'rules': [('create', [{
+                                    'domain': f'[["id", "=", {shown.id}]]',
+                                    }])]}])
+        # Nor does an order by city rank the hidden city's name
+        self.assertEqual(found(), ([0, 0, 0, 0, 2], [0] * 3,
+                [["Customer", "Other"], ["Customer", "Other"]]))
+        # Internal code (no check_access) is not filtered
+        with Transaction().set_user(staff_a.id):
+            self.assertEqual([Customer.search_count(d) for d in domains],
+                [1, 1, 1, 1, 1])
 
     @with_transaction()
     def test_password_alone_when_not_required(self):

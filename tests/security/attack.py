@@ -506,6 +506,138 @@ def host_header(target):
                 f'HTTP {status}')
 
 
+def search_oracle(target):
+    """Agent B searches what it may read through relations to agent A's
+    records: every x2many of the Marcier models naming A's records, and
+    the bisection of A's vehicle position through a maintenance plan"""
+    a, b = target.agent_a, target.agent_b
+    count = len(target.attempts)
+
+    def probe(model, domain, label):
+        try:
+            found = b(model, 'search_count', domain)
+        except (RPCError, urllib.error.HTTPError) as error:
+            target.record('search oracle', f'{model} {label}', domain,
+                getattr(error, 'code', 0) >= 500,
+                getattr(error, 'message', error))
+        else:
+            target.record('search oracle', f'{model} {label}', domain,
+                found, f'{found} found')
+    relations = []
+    for model in sorted({m['name'] for m in a.search_read('ir.model',
+                    [('module', 'like', 'marcier_%')], ['name'])}):
+        try:
+            definitions = b(model, 'fields_get', None)
+        except (RPCError, urllib.error.HTTPError):
+            continue
+        relations.extend({'model': model, 'name': name,
+                'relation': d['relation']}
+            for name, d in sorted(definitions.items())
+            if d['type'] in {'one2many', 'many2many', 'many2one'}
+            and d.get('relation') not in {None, model})
+    for field in relations:
+        try:
+            mine = a.search(field['relation'], [], limit=50)
+            theirs = set(b.search(field['relation'], [('id', 'in', mine)]))
+        except (RPCError, urllib.error.HTTPError):
+            continue
+        foreign = [i for i in mine if i not in theirs][:3]
+        if not foreign:
+            continue
+        name = field['name']
+        for domain in [[(f'{name}.id', 'in', foreign)],
+                [(name, 'where', [('id', 'in', foreign)])]]:
+            probe(field['model'], domain, name)
+    # The probe's own case: a plan counted by A's vehicle, A's position
+    vehicle, = a.search_read('device.vehicle', [
+            ('maintenances', '!=', None), ('latitude', '!=', None)],
+        ['latitude'], limit=1)
+    probe('device.maintenance.plan',
+        [('schedules.vehicle', '=', vehicle['id'])], 'by vehicle')
+    for delta in [-0.001, 0.001]:
+        probe('device.maintenance.plan', [('schedules', 'where', [
+                        ('vehicle', '=', vehicle['id']),
+                        ('vehicle.latitude', '>',
+                            vehicle['latitude'] + delta)])], 'bisection')
+    print(f'search oracle: {len(target.attempts) - count} probes',
+        flush=True)
+
+
+# Values of the workflow fields an RPC caller tries to write directly
+WORKFLOW_WRITES = [
+    ('mall.listing', {'state': 'listed'}),
+    ('mall.listing', {'listed_at': None}),
+    ('device.vehicle', {'status': 'retired'}),
+    ('device.vehicle', {'status': 'rented'}),
+    ('lease.contract', {'state': 'completed'}),
+    ('lease.contract', {'expiry_warned': True}),
+    ('lease.installment', {'state': 'paid'}),
+    ('lease.quotation', {'state': 'confirmed'}),
+    ('iot.alarm', {'state': 'closed'}),
+    ('iot.command', {'state': 'acknowledged'}),
+    ('mall.inquiry', {'state': 'closed'}),
+    ('device.repair', {'state': 'done'}),
+    ]
+
+
+def workflow_fields(target):
+    """Agent B and the operator write workflow fields of records they may
+    write, and copy them past their first state"""
+    count = len(target.attempts)
+    for login, client in [('agent_b', target.agent_b),
+            ('operator', target.operator)]:
+        for model, values in WORKFLOW_WRITES:
+            ids = client.search(model, [], limit=1)
+            if not ids:
+                continue
+            calls = [('write', (ids, values))]
+            if None not in values.values():  # a copy past the first state
+                calls.append(('copy', (ids, values)))
+            for method, args in calls:
+                try:
+                    result = client(model, method, *args)
+                except (RPCError, urllib.error.HTTPError) as error:
+                    target.record('workflow fields',
+                        f'{login} {model}.{method}', values,
+                        getattr(error, 'code', 0) >= 500,
+                        getattr(error, 'message', error))
+                else:
+                    target.record('workflow fields',
+                        f'{login} {model}.{method}', values, True, result)
+    print(f'workflow fields: {len(target.attempts) - count} probes',
+        flush=True)
+
+
+BROKER_NAMES = ['+', '#', 'gw/+', 'gw-1/#', 'gw 1', 'gw\nuser evil',
+    'gw:1', 'gw\u00fc', '$SYS', '-gw', 'g' * 65]
+
+
+def broker_identifiers(target):
+    """MQTT wildcards, separators and newlines as gateway ids (the broker
+    user name and a topic level): the operator registers them, agent B
+    renames its vehicle's gateway; none is stored"""
+    count = len(target.attempts)
+    for login, client in [('operator', target.operator),
+            ('agent_b', target.agent_b)]:
+        vehicle, = client.search_read('device.vehicle', [
+                ('gateway_id', '!=', None)], ['gateway_id'], limit=1)
+        for name in BROKER_NAMES:
+            try:
+                client.write('device.vehicle', [vehicle['id']],
+                    {'gateway_id': name})
+            except (RPCError, urllib.error.HTTPError) as error:
+                target.record('broker identifiers', f'{login} gateway_id',
+                    name, getattr(error, 'code', 0) >= 500,
+                    getattr(error, 'message', error))
+            else:
+                target.record('broker identifiers', f'{login} gateway_id',
+                    name, True, 'stored')
+                client.write('device.vehicle', [vehicle['id']],
+                    {'gateway_id': vehicle['gateway_id']})
+    print(f'broker identifiers: {len(target.attempts) - count} probes',
+        flush=True)
+
+
 ATTACKS = [
     ('injection', injection),
     ('forged session', forged_sessions),
@@ -514,6 +646,9 @@ ATTACKS = [
     ('malformed requests', malformed_requests),
     ('public images', public_images),
     ('host header', host_header),
+    ('search oracle', search_oracle),
+    ('workflow fields', workflow_fields),
+    ('broker identifiers', broker_identifiers),
     ]
 
 

@@ -93,6 +93,91 @@ def owner(record, company):
     return 'shared'
 
 
+RELATIONAL = {'many2one', 'one2many', 'many2many', 'reference'}
+
+
+def relations(pool, Model):
+    """{field: {'type', 'targets'}}: the relational fields a search domain
+    may go through (stored, or with a searcher)"""
+    from trytond.model import ModelSQL, fields
+    result = {}
+    for name, field in Model._fields.items():
+        if isinstance(field, fields.Function):
+            if not field.searcher:
+                continue
+            field = field._field
+        type_ = field._type
+        if type_ not in RELATIONAL:
+            continue
+        if type_ == 'reference':
+            selection = field.selection
+            if isinstance(selection, str):
+                selection = getattr(Model, selection)()
+            targets = [m for m, _ in selection if m]
+        else:
+            targets = [field.get_target().__name__]
+        targets = [t for t in targets
+            if issubclass(pool.get(t), ModelSQL)
+            and not pool.get(t)._is_table_query()]
+        if targets:
+            result[name] = {'type': type_, 'targets': sorted(targets)}
+    return result
+
+
+def links(pool, models):
+    """Per model and relation: {target model: {target id: [ids of records
+    linked to it]}} for the sample targets of every owner, found by root"""
+    for name, facts in models.items():
+        Model = pool.get(name)
+        facts['links'] = {}
+        for field, relation in facts['relations'].items():
+            found = facts['links'][field] = {}
+            for target in relation['targets']:
+                owners = models.get(target, {}).get('owners', {})
+                for ids in owners.values():
+                    domain = (link_domain(field, relation, target, ids[0])
+                        if ids else None)
+                    if not domain:
+                        continue
+                    try:
+                        records = Model.search(domain, order=[])
+                    except Exception:  # a searcher that refuses ids
+                        continue
+                    if records:
+                        found.setdefault(target, {})[ids[0]] = [
+                            r.id for r in records]
+
+
+def link_domain(field, relation, target, id_):
+    "The domain of the records linked to target record id_ through field"
+    if relation['type'] == 'reference':
+        return [(f'{field}.id', '=', id_, target)]
+    return [(field, 'where', [('id', '=', id_)])]
+
+
+def workflow(Model):
+    """{field: {'values': [values to write], 'initial': its default}}: the
+    fields only the workflow sets (marcier_base.model.WorkflowFieldsMixin)"""
+    if not hasattr(Model, 'workflow_fields'):
+        return {}
+    result = {}
+    for name in sorted(Model.workflow_fields()):
+        field = Model._fields[name]
+        if field._type == 'selection':
+            selection = field.selection
+            if isinstance(selection, str):
+                selection = getattr(Model, selection)()
+            values = [v for v, _ in selection if v]
+        else:
+            # Any value is a forged write: these need no JSON encoding
+            values = [{'boolean': True, 'char': 'forged'}.get(
+                        field._type)]
+        initial = Model._defaults.get(name)
+        result[name] = {'values': values,
+            'initial': initial() if initial else None}
+    return result
+
+
 def facts(uri):
     database = settings.parse_database(uri)
     settings.configure(database)
@@ -136,7 +221,10 @@ def facts(uri):
                         g for g in Button.get_groups(name, b))
                     for b in getattr(Model, '_buttons', {})},
                 'owners': samples,
+                'relations': relations(pool, Model),
+                'workflow': workflow(Model),
                 }
+        links(pool, result)
         Agent = pool.get('marcier.agent')
         agents = {a.code: a.id for a in Agent.search([])}
     return {'models': result, 'agents': agents}

@@ -3,7 +3,10 @@ generates: a device reaches only its own topics, with its own password;
 revoking the vehicle's gateway cuts it off."""
 import time
 
+import pytest
+
 from ..iot import PLATFORM_PASSWORD, Device, wait_until
+from ..rpc import RPCError
 from .conftest import secret
 
 SETTLE = 1.0  # seconds for a message to cross the local broker
@@ -103,3 +106,47 @@ def test_revoked_device_cut_off(secured, broker):
         device.close()
         platform.close()
         operator.write('device.vehicle', [vehicle], {'active': True})
+
+
+BROKER_NAMES = ['+', '#', 'gw/+', 'gw-1/#', 'gw 1', 'gw\nuser x', 'gw:1',
+    'gwü', '$SYS', '-gw', 'g' * 65]
+
+
+def test_gateway_ids_safe_alphabet(secured):
+    """Gateway ids with an MQTT wildcard, a topic separator, a space, a
+    newline or non-ASCII are refused with a clear message (agent staff
+    may not change them at all); the vehicle and the broker's ACL stay as
+    they were"""
+    operator = secured.client('operator')
+    agent_b = secured.client('agent_b')
+    acl = secured.broker_folder / 'acl'
+    vehicle, = operator.search_read('device.vehicle', [
+            ('gateway_id', '=', 'gw-mca0004')], ['gateway_id'])
+
+    def rename(name):
+        "A valid rename: the server rewrites the files after the commit"
+        operator.write('device.vehicle', [vehicle['id']],
+            {'gateway_id': name})
+        wait_until(lambda: acl.exists()
+            and f'user {name}\n' in acl.read_text(), timeout=30)
+
+    rename('gw-mca0004-safe')
+    before = acl.read_text()
+    b_vehicle, = agent_b.search('device.vehicle',
+        [('gateway_id', '!=', None)], limit=1)
+    for name in BROKER_NAMES:
+        with pytest.raises(RPCError, match='may only contain letters'
+                '|invalid char'):
+            operator.write('device.vehicle', [vehicle['id']],
+                {'gateway_id': name})
+        with pytest.raises(RPCError, match='operator staff'):
+            agent_b.write('device.vehicle', [b_vehicle], {'gateway_id': name})
+    time.sleep(SETTLE)
+    record, = operator.read('device.vehicle', [vehicle['id']],
+        ['gateway_id'])
+    assert record['gateway_id'] == 'gw-mca0004-safe'
+    assert acl.read_text() == before
+    assert not [line for line in before.splitlines()
+        if line.startswith('user ') and (
+            '+' in line or '#' in line or line.count(' ') > 1)]
+    rename(vehicle['gateway_id'])
