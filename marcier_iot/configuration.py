@@ -47,7 +47,8 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
 
     @classmethod
     def default_tenant(cls):
-        return Transaction().database.name.replace('/', '_')[:64]
+        # SQLite databases are file names (':memory:' in tests)
+        return topics.safe_name(Transaction().database.name)
 
     @classmethod
     def default_report_interval(cls):

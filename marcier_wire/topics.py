@@ -14,6 +14,12 @@ SHARE_GROUP = 'marcier-listeners'
 NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
 
 
+def safe_name(text, fallback='marcier'):
+    "text made into a name of the safe alphabet (e.g. a database name)"
+    name = re.sub(r'[^A-Za-z0-9_.-]', '_', text).lstrip('_.-')[:64]
+    return name or fallback
+
+
 def safe(name):
     "Whether name may be a tenant, a gateway id or a broker user name"
     return isinstance(name, str) and bool(NAME.match(name))
