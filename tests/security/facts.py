@@ -15,6 +15,11 @@ from marcier import settings
 
 OTHER_COMPANY = "Other Tenant Ltd"
 OTHER_LOGIN = 'other_company'
+# Tryton's models that hold agent data though no Marcier module extends
+# them (issue 12): the matrix covers them too.  party.party, res.user and
+# ir.session.wizard join by themselves (Marcier modules extend them).
+CORE_MODELS = {'party.contact_mechanism', 'party.address', 'ir.attachment',
+    'ir.note'}
 
 
 def seed(pool, password):
@@ -44,7 +49,27 @@ def seed(pool, password):
                 'company': company.id, 'agent': agent.id,
                 'gateway_id': 'gw-xtn0001'})
     seed_iot(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
+    seed_resources(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
     return company
+
+
+def seed_resources(pool, agents):
+    "An attachment and a note on a customer's party and a vehicle per agent"
+    from marcier_base.demo import ensure
+    Customer = pool.get('marcier.customer')
+    Vehicle = pool.get('device.vehicle')
+    for agent in agents:
+        customer, = Customer.search([('agent', '=', agent.id)],
+            order=[('id', 'ASC')], limit=1)
+        vehicle, = Vehicle.search([('agent', '=', agent.id)],
+            order=[('id', 'ASC')], limit=1)
+        for resource in [customer.party, vehicle]:
+            resource = str(resource)
+            ensure(pool.get('ir.attachment'), [('resource', '=', resource)],
+                {'name': f'{agent.code}.txt', 'type': 'data',
+                    'data': b'contract scan'})
+            ensure(pool.get('ir.note'), [('resource', '=', resource)],
+                {'message': f"Note of agent {agent.code}"})
 
 
 def seed_iot(pool, agents):
@@ -74,6 +99,14 @@ def owner(record, company):
     C), 'co1' (demo company), 'co2' (other tenant), 'user:<login>' or
     'shared'"""
     fields = record._fields
+    if record.__name__ == 'party.party':
+        return party_owner(record, company)
+    if record.__name__ == 'ir.session.wizard':
+        return f'user:{record.create_uid.login}' if record.create_uid else (
+            'shared')
+    if 'resource' in fields and fields['resource']._type == 'reference':
+        return owner(record.resource, company) if record.resource else (
+            'shared')
     if 'company' in fields and getattr(
             fields['company'], 'model_name', None) == 'company.company':
         if not record.company:
@@ -90,6 +123,19 @@ def owner(record, company):
     if 'user' in fields and getattr(
             fields['user'], 'model_name', None) == 'res.user' and record.user:
         return f'user:{record.user.login}'
+    return 'shared'
+
+
+def party_owner(party, company):
+    """A party is its agents' when it is their customer ('A', 'A+B'), else
+    its company's when a company, employee or agent uses it, else shared"""
+    agents = party.marcier_agents
+    if agents:
+        codes = sorted(a.code for a in agents if a.company == company)
+        return '+'.join(codes) if codes else 'co2'
+    companies = party.marcier_companies
+    if companies:
+        return 'co1' if company in companies else 'co2'
     return 'shared'
 
 
@@ -113,7 +159,8 @@ def facts(uri):
         company = demo_company()
         for name, Model in pool.iterobject():
             by = [m for m in modules if isregisteredby(Model, m)]
-            if not by or not issubclass(Model, ModelStorage):
+            if (not by and name not in CORE_MODELS
+                    or not issubclass(Model, ModelStorage)):
                 continue
             Button = pool.get('ir.model.button')
             samples = {}
