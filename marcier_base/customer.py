@@ -5,7 +5,7 @@ import re
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
 from .model import AgentOwnedMixin
 
@@ -51,24 +51,6 @@ class Customer(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
             ('party_agent_unique', Unique(t, t.party, t.agent),
                 'marcier_base.msg_customer_party_agent_unique'),
             ]
-
-    @classmethod
-    def check_modification(cls, mode, customers, values=None, external=False):
-        super().check_modification(
-            mode, customers, values=values, external=external)
-        if external and mode == 'create':
-            cls.check_party_readable({c.party.id for c in customers})
-        elif external and mode == 'write' and values.get('party'):
-            cls.check_party_readable({values['party']})
-
-    @classmethod
-    def check_party_readable(cls, party_ids):
-        """The caller must read the party it makes a customer: else agent
-        B, naming agent A's customer's party, would make it its own and
-        read it (the party rules follow the customers, party.xml)"""
-        Party = Pool().get('party.party')
-        with Transaction().set_context(_check_access=True):
-            Party.read(list(party_ids), ['id'])
 
     @classmethod
     def default_source(cls):

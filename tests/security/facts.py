@@ -54,7 +54,8 @@ def seed(pool, password):
 
 
 def seed_resources(pool, agents):
-    "An attachment and a note on a customer's party and a vehicle per agent"
+    """A contact mechanism of a customer's party, an attachment and a note
+    on it and on a vehicle, per agent"""
     from marcier_base.demo import ensure
     Customer = pool.get('marcier.customer')
     Vehicle = pool.get('device.vehicle')
@@ -63,6 +64,10 @@ def seed_resources(pool, agents):
             order=[('id', 'ASC')], limit=1)
         vehicle, = Vehicle.search([('agent', '=', agent.id)],
             order=[('id', 'ASC')], limit=1)
+        # an e-mail, not a mobile: WeChat binding finds parties by mobile
+        ensure(pool.get('party.contact_mechanism'), [
+                ('party', '=', customer.party.id), ('type', '=', 'email')],
+            {'value': f'customer-{agent.code.lower()}@example.com'})
         for resource in [customer.party, vehicle]:
             resource = str(resource)
             ensure(pool.get('ir.attachment'), [('resource', '=', resource)],
@@ -98,13 +103,14 @@ def owner(record, company):
     """Who a record belongs to: an agent code of the demo company (A, B,
     C), 'co1' (demo company), 'co2' (other tenant), 'user:<login>' or
     'shared'"""
+    from trytond.ir.resource import ResourceAccessMixin
     fields = record._fields
     if record.__name__ == 'party.party':
         return party_owner(record, company)
     if record.__name__ == 'ir.session.wizard':
         return f'user:{record.create_uid.login}' if record.create_uid else (
             'shared')
-    if 'resource' in fields and fields['resource']._type == 'reference':
+    if isinstance(record, ResourceAccessMixin):  # attachments, notes
         return owner(record.resource, company) if record.resource else (
             'shared')
     if 'company' in fields and getattr(
