@@ -11,7 +11,8 @@
 
 Both found by tests/security (attack.py, the matrix).  Reading the records
 first (or, before a write or delete, checking its rules as the write
-itself does next) applies every rule, the parents' included."""
+itself does next) applies every rule, the parents' included.  Likewise,
+a party named in a new or changed record must be one the caller reads."""
 from contextlib import contextmanager
 
 from trytond.model import ModelSQL, fields
@@ -33,6 +34,22 @@ def check_rules(cls, records, mode='read'):
                 cls._ModelSQL__check_domain_rule(ids, mode)
 
 
+def check_party_references(cls, vlist):
+    """The parties that values name must be ones the RPC caller reads.
+    The party rules follow the records that name a party (marcier_base
+    party.py): naming agent A's customer's party in a customer, contract
+    or bill of agent B would make it B's (issue 12)."""
+    names = [n for n, f in cls._fields.items()
+        if f._type == 'many2one' and f.model_name == 'party.party'
+        and not hasattr(f, 'get')]
+    ids = {v[n] for v in vlist for n in names
+        if isinstance(v.get(n), int) and v[n] >= 0}
+    if ids:
+        Party = Pool().get('party.party')
+        with Transaction().set_context(_check_access=True):
+            Party.read(sorted(ids), ['id'])
+
+
 class RulesFirstMixin:
     __slots__ = ()
 
@@ -43,9 +60,20 @@ class RulesFirstMixin:
         return super().export_data(records, fields_names, header=header)
 
     @classmethod
+    def _before_create(cls, vlist):
+        # before the records exist: after, they would make the parties
+        # they name the caller's
+        transaction = Transaction()
+        if transaction.user and transaction.check_access:
+            check_party_references(cls, vlist)
+        return super()._before_create(vlist)
+
+    @classmethod
     def check_modification(cls, mode, records, values=None, external=False):
         if external and mode in {'write', 'delete'}:
             check_rules(cls, records, mode)
+        if external and mode == 'write':
+            check_party_references(cls, [values])
         super().check_modification(
             mode, records, values=values, external=external)
 

@@ -9,3 +9,7 @@ class SecretKeyError(Exception):
 
 class SecondFactorError(UserError):
     pass
+
+
+class PreferencesError(UserError):
+    pass

@@ -18,7 +18,10 @@ from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.res.user import PasswordError
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, inactive_records, without_check_access)
+
+from .exceptions import PreferencesError
 
 CODE = 'totp_code'  # the login parameter sao asks for
 
@@ -48,6 +51,61 @@ class User(metaclass=PoolMeta):
                     'depends': ['second_factor'],
                     },
                 })
+
+    # Fields of the preferences that grant rights: administrators change
+    # them in the users form.  user_role makes 'roles' a preference and
+    # set_preferences writes without access checks: an operator gave
+    # itself the administrator role (issue 12).
+    _preferences_rights = {'groups', 'roles'}
+
+    @classmethod
+    def set_preferences(cls, values):
+        cls.check_preferences(values)
+        super().set_preferences(values)
+
+    @classmethod
+    def check_preferences(cls, values):
+        """Refuse the preferences that grant rights, and x2many actions on
+        records that are not the user's own: without access checks, a
+        ('write', ids, ..) would change anyone's, and a many2many one the
+        linked records themselves (ir.action)"""
+        pool = Pool()
+        user_id = Transaction().user
+        for name in sorted(set(values) & cls._preferences_rights):
+            raise PreferencesError(gettext(
+                    'marcier_security.msg_preferences_rights',
+                    field=cls._fields[name].string))
+        for name, actions in values.items():
+            field = cls._fields.get(name)
+            if (field is None or not actions
+                    or field._type not in {'one2many', 'many2many'}):
+                continue
+            error = PreferencesError(gettext(
+                    'marcier_security.msg_preferences_records',
+                    field=field.string))
+            if field._type == 'many2many':
+                # Links of this user only; never the targets themselves
+                if any(a[0] not in {'add', 'remove'} for a in actions):
+                    raise error
+                continue
+            Target = pool.get(field.model_name)
+            for action, *args in actions:
+                if action == 'create':
+                    continue
+                if action == 'write':
+                    ids = [i for ids in args[0::2] for i in ids]
+                    changes = args[1::2]
+                else:
+                    ids, changes = args[0], args[1:2]
+                if any(field.field in c for c in changes):
+                    raise error  # hands the record to another user
+                with without_check_access(), inactive_records():
+                    own = Target.search([
+                            ('id', 'in', ids),
+                            (field.field, '=', user_id),
+                            ])
+                if len(own) != len(set(ids)):
+                    raise error
 
     @classmethod
     def get_second_factor(cls, users, name):

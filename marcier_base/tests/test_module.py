@@ -129,6 +129,94 @@ class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                 set(Customer.search([])), {customer_a, customer_b})
 
     @with_transaction()
+    def test_party_isolation(self):
+        """Parties follow the customers, agents and companies that use
+        them; contact mechanisms follow their party (issue 12)"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Mechanism = pool.get('party.contact_mechanism')
+        company, agent_a, agent_b, staff_a, staff_b, operator = self._setup()
+        customer_a = self._customer(agent_a, "Customer of A")
+        customer_b = self._customer(agent_b, "Customer of B")
+        party_a, party_b = customer_a.party, customer_b.party
+        mechanism, = Mechanism.create([{'party': party_a.id,
+                    'type': 'mobile', 'value': '13800000001'}])
+        other = create_company("Other Tenant")
+        outsider = create_user('outsider', other, 'role_operator')
+        transaction = Transaction()
+        with transaction.set_user(staff_b.id), transaction.set_context(
+                _check_access=True, company=company.id):
+            found = Party.search([])
+            self.assertIn(party_b, found)
+            self.assertNotIn(party_a, found)
+            # the company's and the agents' parties: read, not changed
+            self.assertIn(company.party, found)
+            self.assertIn(agent_a.party, found)
+            with self.assertRaises(AccessError):
+                Party.read([party_a.id], ['name'])
+            with self.assertRaises(AccessError):
+                Party.write([Party(party_a.id)], {'name': "B was here"})
+            with self.assertRaises(AccessError):
+                Party.write([Party(company.party.id)], {'name': "B"})
+            with self.assertRaises(AccessError):
+                Mechanism.read([mechanism.id], ['value'])
+            with self.assertRaises(AccessError):
+                Mechanism.create([{'party': party_a.id, 'type': 'mobile',
+                            'value': '13900000000'}])
+            self.assertEqual(Mechanism.search([('party', '=', party_a.id)]),
+                [])
+            Party.write([Party(party_b.id)], {'name': "Renamed by B"})
+            # a new party (for a new customer) is theirs to fill in
+            new, = Party.create([{'name': "New customer"}])
+            Party.write([new], {'name': "New customer of B"})
+            self.assertEqual(Party(party_b.id).marcier_agents,
+                (agent_b,))
+        # a customer of both agents is seen by both, each sees only itself
+        # among its agents
+        pool.get('marcier.customer').create([{'party': party_a.id,
+                    'agent': agent_b.id, 'company': company.id}])
+        with transaction.set_user(staff_b.id), transaction.set_context(
+                _check_access=True, company=company.id):
+            self.assertEqual(Party(party_a.id).marcier_agents, (agent_b,))
+        with transaction.set_user(operator.id), transaction.set_context(
+                _check_access=True, company=company.id):
+            self.assertEqual(
+                Party.search([('id', 'in', [party_a.id, party_b.id])],
+                    order=[('id', 'ASC')]), [party_a, party_b])
+        with transaction.set_user(outsider.id), transaction.set_context(
+                _check_access=True, company=other.id):
+            self.assertEqual(Party.search([('id', 'in', [
+                                party_a.id, party_b.id, company.party.id,
+                                agent_a.party.id])]), [])
+
+    @with_transaction()
+    def test_user_isolation(self):
+        "Agent staff see their colleagues and the operators, by name only"
+        pool = Pool()
+        User = pool.get('res.user')
+        UserRole = pool.get('res.user.role')
+        company, agent_a, agent_b, staff_a, staff_b, operator = self._setup()
+        colleague = create_user('staff_b2', company, 'role_agent', agent_b)
+        transaction = Transaction()
+        with transaction.set_user(staff_b.id), transaction.set_context(
+                _check_access=True, company=company.id):
+            found = User.search([])
+            self.assertIn(colleague, found)
+            self.assertIn(operator, found)
+            self.assertNotIn(staff_a, found)
+            with self.assertRaises(AccessError):
+                User.read([staff_a.id], ['name'])
+            self.assertEqual(
+                User.read([operator.id], ['rec_name'])[0]['rec_name'], 'op')
+            for field in ['login', 'email', 'groups', 'roles', 'sessions']:
+                with self.assertRaises(AccessError):
+                    User.read([operator.id], [field])
+                with self.assertRaises(AccessError):
+                    User.search([(field, '=', None)])
+            self.assertEqual(
+                UserRole.search([('user', '=', staff_a.id)]), [])
+
+    @with_transaction()
     def test_company_isolation(self):
         "Users of another company see none of the company's records"
         pool = Pool()

@@ -9,7 +9,7 @@ from unittest.mock import patch
 import pyotp
 
 from trytond import config
-from trytond.exceptions import LoginException
+from trytond.exceptions import LoginException, UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from marcier_base.tests import AgentTestMixin
@@ -361,6 +361,64 @@ class MarcierSecurityTestCase(
                 Transaction().set_context(_check_access=True):
             with self.assertRaises(AccessError):
                 Audit.search([])
+
+
+    @with_transaction()
+    def test_preferences_carry_no_rights(self):
+        """set_preferences refuses roles and groups, and x2many actions on
+        others' records (issue 12: an operator made itself administrator)"""
+        pool = Pool()
+        User = pool.get('res.user')
+        UserRole = pool.get('res.user.role')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        operator = create_user('op', company, 'role_operator')
+        other = create_user('other', company, 'role_operator')
+        role_admin = ModelData.get_id('marcier_base', 'role_admin')
+        group_admin = ModelData.get_id('res', 'group_admin')
+        other_role, = other.roles
+        groups = {g.id for g in operator.groups}
+        attempts = [
+            {'roles': [('create', [{'role': role_admin}])]},
+            {'roles': [('write', [other_role.id], {'role': role_admin})]},
+            {'roles': [('add', [other_role.id])]},
+            {'roles': [('delete', [other_role.id])]},
+            {'groups': [('add', [group_admin])]},
+            {'actions': [('create', [{'name': "x", 'type': 'ir.action'}])]},
+            {'applications': [('write', [1], {'user': other.id})]},
+            {'warnings': [('delete', [1])]},
+            ]
+        with Transaction().set_user(operator.id):
+            for values in attempts:
+                with self.assertRaises(UserError, msg=values):
+                    User.set_preferences(values)
+            User.set_preferences({'signature': "Desk 2"})
+        self.assertEqual({g.id for g in User(operator.id).groups}, groups)
+        self.assertEqual(UserRole(other_role.id).user, other)
+        self.assertEqual(User(operator.id).signature, "Desk 2")
+
+    @with_transaction()
+    def test_wizard_session_of_its_user(self):
+        "Only the user who opened a wizard reads, changes or deletes it"
+        pool = Pool()
+        Session = pool.get('ir.session.wizard')
+        company = create_company()
+        user_a = create_user('a', company, 'role_operator')
+        user_b = create_user('b', company, 'role_operator')
+        transaction = Transaction()
+        with transaction.set_user(user_a.id):
+            session, = Session.create([{'data': '{"start": {"x": 1}}'}])
+        with transaction.set_user(user_b.id):
+            with self.assertRaises(AccessError):
+                Session.read([session.id], ['data'])
+            with self.assertRaises(AccessError):
+                Session.write([Session(session.id)], {'data': '{}'})
+            with self.assertRaises(AccessError):
+                Session.delete([Session(session.id)])
+        with transaction.set_user(user_a.id):
+            self.assertEqual(Session.read([session.id], ['data'])[0]['data'],
+                '{"start": {"x": 1}}')
+            Session.delete([Session(session.id)])
 
 
 del ModuleTestCase

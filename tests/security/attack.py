@@ -636,6 +636,86 @@ def broker_identifiers(target):
                     {'gateway_id': vehicle['gateway_id']})
     print(f'broker identifiers: {len(target.attempts) - count} probes',
         flush=True)
+def core_models(target):
+    """Issue 12: rights through the preferences, agent A's parties, users
+    and wizard sessions as agent B, also through the CSV data route"""
+    a, b, operator = target.agent_a, target.agent_b, target.operator
+
+    def attempt(name, payload, call, leaked=lambda result: True):
+        try:
+            result = call()
+        except (RPCError, urllib.error.HTTPError) as error:
+            detail = getattr(error, 'message', None) or error
+            target.record('core models', name, payload,
+                getattr(error, 'code', 0) >= 500, str(detail)[:60])
+        else:
+            target.record('core models', name, payload, leaked(result),
+                repr(result)[:60])
+
+    def preferences(client, values):
+        return lambda: client.call('model.res.user.set_preferences', values,
+            client.context)
+    for role in operator.search('res.role', []):
+        attempt('operator set_preferences roles', role, preferences(
+                operator, {'roles': [('create', [{'role': role}])]}))
+    groups = operator.search('res.group', [])
+    attempt('agent B set_preferences groups', groups, preferences(
+            b, {'groups': [('add', groups)]}))
+    # role records of others, by stepping ids
+    stepped = list(range(1, 60))
+    for action in [('write', stepped, {'user': b.uid}),
+            ('add', stepped), ('delete', stepped)]:
+        attempt('agent B set_preferences roles of others', action[0],
+            preferences(b, {'roles': [action]}))
+    # Agent A's customers' parties that are not B's customers too
+    own_b = {c['party'] for c in b.search_read(
+            'marcier.customer', [], ['party'])}
+    parties = [p for p in a.search_read('marcier.customer', [], ['party'])
+        if p['party'] not in own_b]
+    ids = sorted({p['party'] for p in parties})[:5]
+    names = [p['name'] for p in a.read('party.party', ids, ['name'])]
+    attempt('party.party.read', ids,
+        lambda: b.read('party.party', ids, ['name', 'receivable']))
+    attempt('party.party.search', names,
+        lambda: b.search('party.party', ['OR', ('id', 'in', ids),
+                ('name', 'in', names)]), bool)
+    attempt('party.party.write', ids,
+        lambda: b.write('party.party', ids, {'name': 'B was here'}))
+    attempt('party.contact_mechanism.create', ids[0],
+        lambda: b.create('party.contact_mechanism', [{'party': ids[0],
+                    'type': 'mobile', 'value': '13900000098'}]))
+    for model in ['party.contact_mechanism', 'party.address',
+            'ir.attachment', 'ir.note']:
+        field = 'resource' if model.startswith('ir.') else 'party'
+        values = [f'party.party,{i}' for i in ids] if field == 'resource' \
+            else ids
+        attempt(f'{model}.search', ids,
+            lambda: b.search(model, [(field, 'in', values)]), bool)
+    # Users: another agent's staff, and anyone's login or rights
+    attempt('res.user.read agent A', a.uid,
+        lambda: b.read('res.user', [a.uid], ['name']))
+    for field in ['login', 'email', 'groups', 'sessions']:
+        attempt(f'res.user.search_read {field}', operator.uid,
+            lambda: b.search_read('res.user', [], [field]))
+    # Agent A's open wizard, by its session id
+    wizard = 'wizard.device.vehicle.transfer'
+
+    def context(client):
+        vehicle = client.search('device.vehicle', [], limit=1)
+        return {**client.context, 'active_model': 'device.vehicle',
+            'active_id': vehicle[0], 'active_ids': vehicle}
+    session, _, _ = a.call(f'{wizard}.create', context(a))
+    for method, args in [('execute', [session, {}, 'start']),
+            ('delete', [session])]:
+        attempt(f'wizard session of agent A {method}', session,
+            lambda: b.call(f'{wizard}.{method}', *args, context(b)))
+    a.call(f'{wizard}.delete', session, context(a))
+    # The CSV data route runs as the caller
+    status, body = fetch('GET',
+        f'{target.url}{target.database}/data/party.party?f=name',
+        headers={'Authorization': b.authorization})
+    target.record('core models', 'CSV data route party.party', names,
+        status >= 500 or any(n in body for n in names), f'HTTP {status}')
 
 
 ATTACKS = [
@@ -649,6 +729,7 @@ ATTACKS = [
     ('search oracle', search_oracle),
     ('workflow fields', workflow_fields),
     ('broker identifiers', broker_identifiers),
+    ('core models', core_models),
     ]
 
 

@@ -15,6 +15,11 @@ from marcier import settings
 
 OTHER_COMPANY = "Other Tenant Ltd"
 OTHER_LOGIN = 'other_company'
+# Tryton's models that hold agent data though no Marcier module extends
+# them (issue 12): the matrix covers them too.  party.party, res.user and
+# ir.session.wizard join by themselves (Marcier modules extend them).
+CORE_MODELS = {'party.contact_mechanism', 'party.address', 'ir.attachment',
+    'ir.note'}
 
 
 def seed(pool, password):
@@ -44,7 +49,32 @@ def seed(pool, password):
                 'company': company.id, 'agent': agent.id,
                 'gateway_id': 'gw-xtn0001'})
     seed_iot(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
+    seed_resources(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
     return company
+
+
+def seed_resources(pool, agents):
+    """A contact mechanism of a customer's party, an attachment and a note
+    on it and on a vehicle, per agent"""
+    from marcier_base.demo import ensure
+    Customer = pool.get('marcier.customer')
+    Vehicle = pool.get('device.vehicle')
+    for agent in agents:
+        customer, = Customer.search([('agent', '=', agent.id)],
+            order=[('id', 'ASC')], limit=1)
+        vehicle, = Vehicle.search([('agent', '=', agent.id)],
+            order=[('id', 'ASC')], limit=1)
+        # an e-mail, not a mobile: WeChat binding finds parties by mobile
+        ensure(pool.get('party.contact_mechanism'), [
+                ('party', '=', customer.party.id), ('type', '=', 'email')],
+            {'value': f'customer-{agent.code.lower()}@example.com'})
+        for resource in [customer.party, vehicle]:
+            resource = str(resource)
+            ensure(pool.get('ir.attachment'), [('resource', '=', resource)],
+                {'name': f'{agent.code}.txt', 'type': 'data',
+                    'data': b'contract scan'})
+            ensure(pool.get('ir.note'), [('resource', '=', resource)],
+                {'message': f"Note of agent {agent.code}"})
 
 
 def seed_iot(pool, agents):
@@ -73,7 +103,16 @@ def owner(record, company):
     """Who a record belongs to: an agent code of the demo company (A, B,
     C), 'co1' (demo company), 'co2' (other tenant), 'user:<login>' or
     'shared'"""
+    from trytond.ir.resource import ResourceAccessMixin
     fields = record._fields
+    if record.__name__ == 'party.party':
+        return party_owner(record, company)
+    if record.__name__ == 'ir.session.wizard':
+        return f'user:{record.create_uid.login}' if record.create_uid else (
+            'shared')
+    if isinstance(record, ResourceAccessMixin):  # attachments, notes
+        return owner(record.resource, company) if record.resource else (
+            'shared')
     if 'company' in fields and getattr(
             fields['company'], 'model_name', None) == 'company.company':
         if not record.company:
@@ -178,6 +217,19 @@ def workflow(Model):
     return result
 
 
+def party_owner(party, company):
+    """A party is its agents' when it is their customer ('A', 'A+B'), else
+    its company's when a company, employee or agent uses it, else shared"""
+    agents = party.marcier_agents
+    if agents:
+        codes = sorted(a.code for a in agents if a.company == company)
+        return '+'.join(codes) if codes else 'co2'
+    companies = party.marcier_companies
+    if companies:
+        return 'co1' if company in companies else 'co2'
+    return 'shared'
+
+
 def facts(uri):
     database = settings.parse_database(uri)
     settings.configure(database)
@@ -198,7 +250,8 @@ def facts(uri):
         company = demo_company()
         for name, Model in pool.iterobject():
             by = [m for m in modules if isregisteredby(Model, m)]
-            if not by or not issubclass(Model, ModelStorage):
+            if (not by and name not in CORE_MODELS
+                    or not issubclass(Model, ModelStorage)):
                 continue
             Button = pool.get('ir.model.button')
             samples = {}

@@ -32,9 +32,15 @@ class Grant:
     admin_buttons: tuple = ()  # buttons of administrators only
     # the module's own refusals (check_modification): denials too
     refusals: tuple = ()
+    # Core models holding agent data without an agent field (parties,
+    # users, attachments): what agent staff do on records of each owner,
+    # 'own' (their agent's, alone or with others), 'company' (their
+    # company's, no agent's) or 'shared'; other owners are out of reach
+    agent_reach: dict = None
 
 
 AGENT_OWNED = Grant(agent='rwcd')
+PARTY_REACH = {'own': 'rwcd', 'company': 'r', 'shared': 'rwcd'}
 
 POLICY = {
     # marcier_base
@@ -112,9 +118,30 @@ POLICY = {
         admin_buttons=('run_once',)),
     'ir.rule': Grant(operator='', anyone='r', shared=True),
     'res.group': Grant(operator='', anyone='r', shared=True),
+    # Core models with agent data (issue 12).  Users: agent staff read
+    # (the harmless fields of) their agent's staff and their company's
+    # operators; operators read every user, as in Tryton
     'res.user': Grant(operator='', anyone='r', shared=True,
         admin_buttons=('reset_password', 'reset_second_factor'),
-        refusals=('users cannot be deleted',)),
+        refusals=('users cannot be deleted',),
+        agent_reach={'own': 'r', 'company': 'r'}),
+    # Parties belong to the companies and agents whose records use them
+    # (marcier_base/party.py): agent staff change their customers' and
+    # read the company's and agents' parties
+    'party.party': Grant(operator='', anyone='rwcd', companyless_shared=True,
+        agent_reach=PARTY_REACH),
+    'party.contact_mechanism': Grant(operator='', anyone='rwcd',
+        companyless_shared=True, agent_reach=PARTY_REACH),
+    'party.address': Grant(operator='', anyone='rwcd',
+        companyless_shared=True, agent_reach=PARTY_REACH),
+    # on the resources the caller may read (write to change them)
+    'ir.attachment': Grant(operator='', anyone='rwcd',
+        companyless_shared=True, agent_reach=PARTY_REACH),
+    'ir.note': Grant(operator='', anyone='rwcd',
+        companyless_shared=True, agent_reach=PARTY_REACH),
+    # no RPC method: wizards use them through their own session ids
+    # (tests/security/test_core_models.py)
+    'ir.session.wizard': Grant(operator='', per_user=True),
     'res.notification': Grant(operator='', anyone='r', per_user=True,
         buttons={'open_related': 'operator agent',
             'mark_unread': 'operator agent'}),
@@ -149,6 +176,23 @@ def rights(model, facts, role):
     return ''.join(sorted(set(getattr(grant_, group) + grant_.anyone)))
 
 
+def agent_letters(grant_, role, owner):
+    """The letters agent staff have on a record of owner of a core model
+    (Grant.agent_reach), or None when the policy does not say"""
+    if grant_.agent_reach is None or ROLES[role] is None:
+        return None
+    group, company, agent = ROLES[role]
+    if group != 'agent':
+        return None
+    if agent in owner.split('+'):
+        key = 'own'
+    elif owner == company:
+        key = 'company'
+    else:
+        key = owner
+    return grant_.agent_reach.get(key, '')
+
+
 def reaches(model, facts, role, owner):
     "Whether the role reaches a record of owner (see facts.owner)"
     grant_ = grant(model, facts)
@@ -157,6 +201,9 @@ def reaches(model, facts, role, owner):
     group, company, agent = ROLES[role]
     if grant_.per_user:
         return owner == f'user:{role}'
+    letters = agent_letters(grant_, role, owner)
+    if letters is not None:
+        return bool(letters)
     if grant_.shared:
         return True
     if owner == 'shared':
@@ -184,12 +231,17 @@ def allowed(model, facts, role, operation, owner=None, button=None):
         if groups is not None:
             need_ok = ROLES[role] is not None and ROLES[role][0] in groups
         else:
-            need_ok = 'w' in have
+            letters = agent_letters(grant_, role, owner or '')
+            need_ok = 'w' in have and (letters is None or 'w' in letters)
         return need_ok and 'r' in have and reaches(model, facts, role, owner)
     letter = {'search': 'r', 'read': 'r', 'write': 'w', 'create': 'c',
         'delete': 'd'}[operation]
     if letter not in have:
         return False
+    if owner is not None:
+        letters = agent_letters(grant(model, facts), role, owner)
+        if letters is not None and letter not in letters:
+            return False
     if operation == 'search' or (operation == 'create' and owner is None):
         return True
     return reaches(model, facts, role, owner)
