@@ -32,7 +32,7 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     _new = Eval('id', -1) < 0
     serial = fields.Char("Serial / VIN", required=True, strip=True)
     model_name = fields.Char(
-        "Model", help="The vehicle model (型号) as the maker names it.")
+        "Model", help="The vehicle model as the maker names it.")
     customer = fields.Many2One(
         'party.party', "Current Customer", ondelete='RESTRICT',
         context={
