@@ -116,10 +116,12 @@ def _user(login, name, role, company, password, agent=None,
 
 def _language(user, code):
     "Set the user's language unless they chose one (in their preferences)"
-    Lang = Pool().get('ir.lang')
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    User = pool.get('res.user')
     if not user.language:
-        user.language, = Lang.search([('code', '=', code)])
-        user.save()
+        language, = Lang.search([('code', '=', code)])
+        User.write([user], {'language': language.id})
 
 
 def _welcome(user, record):
