@@ -1,9 +1,10 @@
 """Create and set up a Marcier database (SQLite file or PostgreSQL)."""
 import os
 import tempfile
+from pathlib import Path
 from importlib.metadata import entry_points
 
-from .settings import DEMO_PASSWORD, SettingsError
+from .settings import DEMO_PASSWORD, LANGUAGES, SettingsError
 
 
 def marcier_modules():
@@ -66,6 +67,9 @@ def activate(database, password=DEMO_PASSWORD):
             '--email', 'admin@marcier.example',
             '-u', *marcier_modules(),
             '--activate-dependencies',
+            # Makes the languages translatable and loads the catalogues of
+            # the modules this run activates or upgrades
+            '-l', *LANGUAGES,
             ])
     with tempfile.NamedTemporaryFile('w', suffix='.pass') as passfile:
         passfile.write(password + '\n')
@@ -79,3 +83,36 @@ def activate(database, password=DEMO_PASSWORD):
                 del os.environ['TRYTONPASSFILE']
             else:
                 os.environ['TRYTONPASSFILE'] = previous
+    load_translations(database)
+
+
+def load_translations(database, languages=LANGUAGES):
+    """Load the catalogues of activated modules that have none loaded yet
+    in languages: an upgrade only reloads the modules it updates, so
+    Tryton's own modules of a database made before a language was added
+    would stay untranslated; return the modules loaded"""
+    from trytond.modules import get_module_info
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(database.name)
+    pool.init()
+    loaded = []
+    with Transaction().start(database.name, 0, readonly=False):
+        Module = pool.get('ir.module')
+        Translation = pool.get('ir.translation')
+        modules = Module.search([('state', '=', 'activated')])
+        for language in languages:
+            done = {t.module for t in Translation.search([
+                        ('lang', '=', language),
+                        ('module', 'in', [m.name for m in modules]),
+                        ])}
+            for module in modules:
+                if module.name in done:
+                    continue
+                po = Path(get_module_info(module.name)['directory'],
+                    'locale', f'{language}.po')
+                if po.exists():
+                    Translation.translation_import(
+                        language, module.name, [str(po)])
+                    loaded.append(module.name)
+    return loaded

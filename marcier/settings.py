@@ -24,6 +24,9 @@ LEAFLET_ROOT = Path(os.environ.get(
 DEFAULT_URI = 'sqlite:///' + str(VAR_DIR / 'marcier.sqlite')
 DEFAULT_NAME = 'marcier'
 DEMO_PASSWORD = 'Marcier-Demo-2026'
+# Languages besides English (the source) loaded at setup: Marcier's users
+# in Guangdong read Simplified Chinese (docs/glossary.md)
+LANGUAGES = ['zh_CN']
 
 
 @dataclass(frozen=True)

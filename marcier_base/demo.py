@@ -7,6 +7,7 @@ making it again.  Other modules' demo loaders use ensure() and company().
 """
 from decimal import Decimal
 
+from trytond.i18n import lazy_gettext
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -37,6 +38,9 @@ AGENTS = [
     ('C', "Pearl River Sun Vehicles", "Guangzhou",
         ["Guangzhou", "Shenzhen"], 'agent_c', "Chen Jie"),
     ]
+# The agents' staff and the operator read Chinese; admin keeps English
+STAFF_LANGUAGE = 'zh_CN'
+ADMIN_LANGUAGE = 'en'
 CUSTOMERS = {
     'A': [("Shanghai Bund Sightseeing Co.", "Shanghai", "13800000001"),
         ("Suzhou Garden Resort", "Suzhou", "13800000002")],
@@ -88,7 +92,8 @@ def _company():
             'currency': cny.id, 'timezone': 'Asia/Shanghai'})
 
 
-def _user(login, name, role, company, password, agent=None):
+def _user(login, name, role, company, password, agent=None,
+        language=STAFF_LANGUAGE):
     pool = Pool()
     User = pool.get('res.user')
     ModelData = pool.get('ir.model.data')
@@ -105,18 +110,28 @@ def _user(login, name, role, company, password, agent=None):
                 'companies': [('add', [company.id])],
                 'company': company.id,
                 })
+    _language(user, language)
     return user
+
+
+def _language(user, code):
+    "Set the user's language unless they chose one (in their preferences)"
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    User = pool.get('res.user')
+    if not user.language:
+        language, = Lang.search([('code', '=', code)])
+        User.write([user], {'language': language.id})
 
 
 def _welcome(user, record):
     "A first message, so that the message centre is not empty"
     Notification = Pool().get('res.notification')
-    title = "Welcome to Marcier"
-    if not Notification.search([('user', '=', user.id), ('label', '=', title)]):
-        Notification.notify([user], 'reminder', title, body=(
-                "Your messages arrive here: to-dos to act on, warnings "
-                "before something expires and reminders of what happened. "
-                "Open the related record from the message."),
+    title = lazy_gettext('marcier_base.msg_welcome_title')
+    if not Notification.search([('user', '=', user.id),
+                ('label', 'in', list(Notification.labels(title)))]):
+        Notification.notify([user], 'reminder', title,
+            body=lazy_gettext('marcier_base.msg_welcome_body'),
             record=record)
 
 
@@ -137,6 +152,7 @@ def load(context):
                 'companies': [('add', [company.id])],
                 'company': company.id,
                 })
+    _language(admin, ADMIN_LANGUAGE)
     with Transaction().set_context(company=company.id):
         cities = {}
         for name, province, latitude, longitude, radius in CITIES:

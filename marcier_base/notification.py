@@ -8,11 +8,13 @@ the link to the related record and a "My messages" list.
 """
 import json
 import textwrap
+from collections import defaultdict
 
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools.string_ import LazyString
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
@@ -23,6 +25,16 @@ KIND_ICONS = {
     'warning': 'tryton-warning',
     'reminder': 'tryton-info',
     }
+
+
+def lazy_selection(record, name):
+    """The label of the value of record's selection field name, in the
+    language current when it is rendered (for Notification.notify): the
+    field's translated descriptor would keep the record's context"""
+    def label():
+        selection = dict(record.fields_get([name])[name]['selection'])
+        return selection.get(getattr(record, name), '')
+    return LazyString(label)
 
 
 class Notification(metaclass=PoolMeta):
@@ -79,29 +91,59 @@ class Notification(metaclass=PoolMeta):
     def notify(cls, users, kind, title, body=None, record=None):
         """Send a message of kind to each user, linked to record
 
+        title and body are texts or lazy_gettext() messages: a message is
+        rendered in each recipient's language, as they read it.
         Works whatever the access rights of the caller: workflows of every
         module call it for recipients the caller cannot read.
         """
         if kind not in KIND_ICONS:
             raise NotificationError(gettext(
                     'marcier_base.msg_notification_kind', kind=kind))
-        if not title:
-            raise NotificationError(gettext(
-                    'marcier_base.msg_notification_title'))
         values = {
             'kind': kind,
             'icon': KIND_ICONS[kind],
-            'label': title,
-            'body': body,
-            'description': textwrap.shorten(
-                body, width=100, placeholder='…') if body else None,
             }
         if record is not None:
             values['model'] = record.__name__
             values['records'] = json.dumps([record.id])
+        to_create = []
         with without_check_access():
-            return cls.create([
-                    {**values, 'user': int(u)} for u in {int(u) for u in users}])
+            for language, user_ids in cls._by_language(users).items():
+                with Transaction().set_context(language=language):
+                    label, text = str(title or ''), body and str(body)
+                if not label:
+                    raise NotificationError(gettext(
+                            'marcier_base.msg_notification_title'))
+                to_create.extend({**values, 'user': u, 'label': label,
+                        'body': text or None,
+                        'description': textwrap.shorten(
+                            text, width=100, placeholder='…')
+                        if text else None,
+                        } for u in user_ids)
+            return cls.create(to_create)
+
+    @classmethod
+    def _by_language(cls, users):
+        "{language code: [user id]} of users, sorted by id"
+        User = Pool().get('res.user')
+        default = Pool().get('ir.configuration').get_language()
+        languages = defaultdict(list)
+        with without_check_access():
+            for user in User.browse(sorted({int(u) for u in users})):
+                code = user.language.code if user.language else default
+                languages[code].append(user.id)
+        return languages
+
+    @classmethod
+    def labels(cls, title):
+        """The renderings of title in every translatable language: what a
+        label may be, to find a message already sent"""
+        Lang = Pool().get('ir.lang')
+        labels = set()
+        for lang in Lang.search([('translatable', '=', True)]):
+            with Transaction().set_context(language=lang.code):
+                labels.add(str(title))
+        return labels
 
     @classmethod
     def notify_group(cls, group, kind, title, body=None, record=None):

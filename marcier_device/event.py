@@ -1,6 +1,6 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -137,9 +137,9 @@ class Event(ModelSQL, ModelView):
             from_, to = self.from_agent.rec_name, self.to_agent.rec_name
         else:
             from_, to = self.from_customer.rec_name, self.to_customer.rec_name
-        title = gettext('marcier_device.msg_transfer_title',
+        title = lazy_gettext('marcier_device.msg_transfer_title',
             vehicle=self.vehicle.rec_name)
-        body = gettext('marcier_device.msg_transfer_body',
+        body = lazy_gettext('marcier_device.msg_transfer_body',
             vehicle=self.vehicle.rec_name, model=self.vehicle.model_name or '',
             from_=from_, to=to, date=self.date, note=self.note or '')
         with Transaction().set_context(company=self.vehicle.company.id):

@@ -2,11 +2,12 @@
 # repository contains the full copyright notices and license terms.
 import datetime as dt
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools.string_ import LazyString
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import is_operator
@@ -315,19 +316,20 @@ class VehicleMaintenance(ModelSQL, ModelView):
         pool = Pool()
         Notification = pool.get('res.notification')
         vehicle = self.vehicle
-        title = gettext('marcier_device.msg_maintenance_due_title',
+        title = lazy_gettext('marcier_device.msg_maintenance_due_title',
             vehicle=vehicle.rec_name, plan=self.plan.rec_name)
         due = []
         if self.next_date:
-            due.append(gettext('marcier_device.msg_maintenance_due_date',
+            due.append(lazy_gettext('marcier_device.msg_maintenance_due_date',
                     date=self.next_date))
         if self.next_hours is not None:
-            due.append(gettext('marcier_device.msg_maintenance_due_hours',
+            due.append(lazy_gettext('marcier_device.msg_maintenance_due_hours',
                     hours=self.next_hours,
                     current=vehicle.working_hours or 0))
-        body = gettext('marcier_device.msg_maintenance_due_body',
+        body = lazy_gettext('marcier_device.msg_maintenance_due_body',
             vehicle=vehicle.rec_name, model=vehicle.model_name or '',
-            plan=self.plan.rec_name, due='; '.join(due),
+            plan=self.plan.rec_name,
+            due=LazyString(lambda: '; '.join(map(str, due))),
             agent=vehicle.agent.rec_name if vehicle.agent else '')
         with Transaction().set_context(company=vehicle.company.id):
             if vehicle.agent:

@@ -42,7 +42,7 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
             'readonly': AGENT_STAFF,
             })
     model_name = fields.Char(
-        "Model", help="The vehicle model (型号) as the maker names it.")
+        "Model", help="The vehicle model as the maker names it.")
     customer = fields.Many2One(
         'party.party', "Current Customer", ondelete='RESTRICT',
         context={

@@ -5,6 +5,7 @@ import datetime as dt
 from sql.aggregate import Count
 from sql.operators import Equal
 
+from trytond.i18n import lazy_gettext
 from trytond.model import (
     Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
@@ -12,6 +13,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from marcier_base.model import AgentOwnedMixin
+from marcier_base.notification import lazy_selection
 
 from . import rules
 
@@ -179,10 +181,15 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         "A warning to the vehicle's agent staff and to the operator"
         Notification = Pool().get('res.notification')
         for alarm in alarms:
-            title = f"{alarm.kind_string}: {alarm.vehicle.rec_name}"
-            body = (f"{alarm.detail or alarm.kind_string} on vehicle "
-                f"{alarm.vehicle.rec_name} ({alarm.vehicle.model_name or ''})"
-                f" since {alarm.opened:%Y-%m-%d %H:%M} UTC.")
+            # Rendered in each recipient's language
+            kind = lazy_selection(alarm, 'kind')
+            title = lazy_gettext('marcier_iot.msg_alarm_title',
+                kind=kind, vehicle=alarm.vehicle.rec_name)
+            body = lazy_gettext('marcier_iot.msg_alarm_body',
+                kind=kind, vehicle=alarm.vehicle.rec_name,
+                model=alarm.vehicle.model_name or '',
+                opened=f'{alarm.opened:%Y-%m-%d %H:%M}',
+                detail=alarm.detail or '')
             if alarm.agent:
                 alarm.agent.notify('warning', title, body=body, record=alarm)
             with Transaction().set_context(company=alarm.company.id):

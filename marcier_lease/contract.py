@@ -8,7 +8,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from sql.conditionals import Coalesce
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
@@ -352,8 +352,8 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             'start': self.start_date, 'end': self.last_day,
             'vehicles': ', '.join(v.rec_name for v in self.vehicles) or '-',
             }
-        title = gettext(f'marcier_lease.{title}', **values)
-        body = gettext(f'marcier_lease.{body}', **values)
+        title = lazy_gettext(f'marcier_lease.{title}', **values)
+        body = lazy_gettext(f'marcier_lease.{body}', **values)
         with Transaction().set_context(company=self.company.id):
             self.agent.notify(kind, title, body=body, record=self)
             if operators:
@@ -549,11 +549,11 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         "Warn the agent's staff once that a contract cannot start"
         Notification = Pool().get('res.notification')
         for contract in contracts:
-            title = gettext('marcier_lease.msg_contract_blocked_title',
+            title = lazy_gettext('marcier_lease.msg_contract_blocked_title',
                 contract=contract.number)
             with without_check_access():
                 warned = Notification.search([
-                        ('label', '=', title),
+                        ('label', 'in', list(Notification.labels(title))),
                         ('model', '=', cls.__name__),
                         ], limit=1)
             if not warned:

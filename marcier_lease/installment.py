@@ -8,7 +8,7 @@ due date, and each payment its date, so that the workbench figures are
 sums over two indexed tables."""
 from decimal import Decimal
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
@@ -293,10 +293,10 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         cls.save(installments)
         for installment in installments:
             installment.contract.agent.notify('todo',
-                gettext('marcier_lease.msg_bill_title',
+                lazy_gettext('marcier_lease.msg_bill_title',
                     bill=installment.bill_number,
                     customer=installment.customer.rec_name),
-                body=gettext('marcier_lease.msg_bill_body',
+                body=lazy_gettext('marcier_lease.msg_bill_body',
                     bill=installment.bill_number,
                     contract=installment.contract.rec_name,
                     customer=installment.customer.rec_name,

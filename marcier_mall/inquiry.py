@@ -3,7 +3,7 @@
 """Online inquiries (在线询价) of mall visitors, owned by the listing's agent
 who follows them up (SPEC B3); a leasing module turns them into quotes."""
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -11,6 +11,7 @@ from trytond.transaction import Transaction
 
 from marcier_base.customer import MOBILE, normalise_mobile
 from marcier_base.model import AgentOwnedMixin
+from marcier_base.notification import lazy_selection
 
 from .exceptions import InquiryError
 from .listing import UNITS, strict_transition
@@ -140,15 +141,15 @@ class Inquiry(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             for inquiry in inquiries:
                 with Transaction().set_context(company=inquiry.company.id):
                     inquiry.agent.notify('todo',
-                        gettext('marcier_mall.msg_inquiry_title',
+                        lazy_gettext('marcier_mall.msg_inquiry_title',
                             name=inquiry.name,
                             listing=inquiry.listing.product.name),
-                        body=gettext('marcier_mall.msg_inquiry_body',
+                        body=lazy_gettext('marcier_mall.msg_inquiry_body',
                             name=inquiry.name, mobile=inquiry.mobile,
                             city=inquiry.city.name,
                             quantity=inquiry.quantity,
                             period=inquiry.period,
-                            unit=inquiry.period_unit,
+                            unit=lazy_selection(inquiry, 'period_unit'),
                             message=inquiry.message or ''),
                         record=inquiry)
 

@@ -5,7 +5,7 @@ the operator before the mall shows it (SPEC A5-A7)."""
 import datetime as dt
 from functools import wraps
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
@@ -317,9 +317,9 @@ class Listing(
         for listing in listings:
             Notification.notify_group(
                 'marcier_base.group_operator', 'todo',
-                gettext('marcier_mall.msg_listing_review_title',
+                lazy_gettext('marcier_mall.msg_listing_review_title',
                     listing=listing.rec_name),
-                body=gettext('marcier_mall.msg_listing_review_body',
+                body=lazy_gettext('marcier_mall.msg_listing_review_body',
                     agent=listing.agent.rec_name, listing=listing.rec_name),
                 record=listing)
 
@@ -333,9 +333,9 @@ class Listing(
                 'listed_at': dt.datetime.now().replace(microsecond=0)})
         for listing in listings:
             listing.agent.notify('reminder',
-                gettext('marcier_mall.msg_listing_published_title',
+                lazy_gettext('marcier_mall.msg_listing_published_title',
                     listing=listing.rec_name),
-                body=gettext('marcier_mall.msg_listing_published_body',
+                body=lazy_gettext('marcier_mall.msg_listing_published_body',
                     listing=listing.rec_name),
                 record=listing)
 
@@ -355,7 +355,7 @@ class Listing(
         cls.write(listings, {'reject_reason': reason})
         for listing in listings:
             listing.agent.notify('reminder',
-                gettext('marcier_mall.msg_listing_rejected_title',
+                lazy_gettext('marcier_mall.msg_listing_rejected_title',
                     listing=listing.rec_name),
                 body=reason, record=listing)
 
@@ -368,7 +368,7 @@ class Listing(
             # Agent staff know when they delist; tell them when we do
             for listing in listings:
                 listing.agent.notify('reminder',
-                    gettext('marcier_mall.msg_listing_delisted_title',
+                    lazy_gettext('marcier_mall.msg_listing_delisted_title',
                         listing=listing.rec_name),
                     record=listing)
 

@@ -13,7 +13,7 @@ password meets ``_login_totp``:
 - else the password alone."""
 from trytond import config
 from trytond.exceptions import LoginException
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -195,6 +195,6 @@ class User(metaclass=PoolMeta):
         admin = cls(Transaction().user)
         for user in users:
             Notification.notify([user], 'warning',
-                gettext('marcier_security.msg_reset_title'),
-                body=gettext('marcier_security.msg_reset_body',
+                lazy_gettext('marcier_security.msg_reset_title'),
+                body=lazy_gettext('marcier_security.msg_reset_body',
                     admin=admin.rec_name), record=user)

@@ -7,7 +7,7 @@ import logging
 from sql import Null
 from sql.aggregate import Avg, Count, Max, Min
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -191,7 +191,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 cls.save(repairs)
                 for repair in repairs:
                     repair.agent.notify('todo',
-                        gettext('marcier_wechat.msg_repair_todo_title',
+                        lazy_gettext('marcier_wechat.msg_repair_todo_title',
                             number=repair.number,
                             vehicle=repair.vehicle.rec_name),
                         body=repair.description, record=repair)
@@ -244,7 +244,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         with without_check_access():
             Pool().get('res.notification').notify(
                 {r.technician for r in repairs}, 'todo',
-                gettext('marcier_wechat.msg_repair_dispatched_title'),
+                lazy_gettext('marcier_wechat.msg_repair_dispatched_title'),
                 body='\n'.join(
                     f'{r.rec_name}: {r.description}' for r in repairs))
         cls.__queue__.send_status(repairs)

@@ -12,7 +12,7 @@ import importlib
 import logging
 
 from trytond import config
-from trytond.i18n import gettext
+from trytond.i18n import lazy_gettext
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -29,7 +29,7 @@ class LogBackend:
         with Transaction().set_context(company=company.id):
             Notification.notify_group(
                 'marcier_base.group_operator', 'reminder',
-                gettext('marcier_wechat.msg_sms_title', mobile=mobile),
+                lazy_gettext('marcier_wechat.msg_sms_title', mobile=mobile),
                 body=text)
 
 

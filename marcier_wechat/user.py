@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import secrets
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -159,9 +159,9 @@ class User(ModelSQL, ModelView):
                         ], limit=1):
                 raise RegistrationError(gettext('marcier_wechat.msg_user_name'))
             customer = Customer.for_mobile(agent, name, mobile, source='wechat')
-            agent.notify('reminder', gettext(
+            agent.notify('reminder', lazy_gettext(
                     'marcier_wechat.msg_user_new_customer_title',
                     customer=customer.party.rec_name),
-                gettext('marcier_wechat.msg_user_new_customer_body',
+                lazy_gettext('marcier_wechat.msg_user_new_customer_body',
                     customer=customer.party.rec_name, mobile=mobile))
             return customer.party, agent

@@ -30,8 +30,24 @@ def browser():
             instance.close()
 
 
-def sao_login(page, platform, login, password='Marcier-Demo-2026'):
-    "Log in to sao and wait for its menu and start-up tab"
+def sao_login(page, platform, login, password='Marcier-Demo-2026',
+        language='en'):
+    """Log in to sao and wait for its menu and start-up tab
+
+    sao shows the language of the user's preferences at login and keeps it
+    for the session: the user's preference is language (English, in which
+    the tests name menus and buttons) while sao logs in, then set back;
+    language=None logs in with the user's own.
+    """
+    if language:
+        client = platform.client(login, password=password)
+        previous = client.call(
+            'model.res.user.get_preferences', True, {})['language']
+        client.set_preferences({'language': language})
+        try:
+            return sao_login(page, platform, login, password, language=None)
+        finally:
+            client.set_preferences({'language': previous})
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     page.goto(f'{platform.url}#{platform.database}')
     # The Login button does nothing until the database list has come; on

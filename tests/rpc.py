@@ -3,6 +3,7 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from collections import defaultdict
 
 DEMO_PASSWORD = 'Marcier-Demo-2026'
 
@@ -35,18 +36,37 @@ def post(url, method, params, authorization=None, timeout=60):
 
 
 class Client:
-    "A logged-in back-office user"
+    """A logged-in back-office user
 
-    def __init__(self, base_url, database, login, password=DEMO_PASSWORD):
+    The tests read the English source texts: the client asks in language
+    (English by default) whatever the user's preference; language=None
+    keeps the user's own, as sao does.
+    """
+
+    def __init__(self, base_url, database, login, password=DEMO_PASSWORD,
+            language='en'):
         self.url = f'{base_url}{database}/rpc/'
         self.login = login
         uid, session, *_ = post(
             self.url, 'common.db.login',
-            [login, {'password': password}, 'en'])
+            [login, {'password': password}, language or 'en'])
         self.uid = uid
         token = base64.b64encode(f'{login}:{uid}:{session}'.encode())
         self.authorization = 'Session ' + token.decode()
-        self.context = self.call('model.res.user.get_preferences', True, {})
+        self.language = language
+        self.context = self.preferences()
+
+    def preferences(self):
+        "The user's context, in the language the client asks in"
+        context = self.call('model.res.user.get_preferences', True, {})
+        if self.language:
+            context['language'] = self.language
+        return context
+
+    def set_preferences(self, values):
+        "Change the user's preferences, as sao's dialog does"
+        self.call('model.res.user.set_preferences', values, self.context)
+        self.context = self.preferences()
 
     def call(self, method, *params):
         return post(self.url, method, list(params), self.authorization)
@@ -75,6 +95,18 @@ class Client:
 
     def button(self, model, name, ids):
         return self(model, name, ids)
+
+    def message(self, message_id, **values):
+        """The text of ir.message 'module.id' in the user's own language,
+        as their notifications are written, with values: a LIKE pattern
+        where a placeholder has no value"""
+        module, fs_id = message_id.split('.')
+        context = {**self.context,
+            'language': self.call(
+                'model.res.user.get_preferences', True, {})['language']}
+        message, = self.call('model.ir.message.read',
+            [self.model_data(module, fs_id)], ['text'], context)
+        return message['text'] % defaultdict(lambda: '%', values)
 
     def model_data(self, module, fs_id):
         "Id of the record with XML id module.fs_id"

@@ -92,6 +92,11 @@ def test_demo_twice_keeps_the_database(tmp_path):
         connection.execute(
             "INSERT INTO marcier_city (name, latitude, longitude, radius) "
             "VALUES ('Kept City', 1, 2, 3)")
+        # As a database made before Chinese came: the upgrade loads it
+        connection.execute("DELETE FROM ir_translation "
+            "WHERE lang = 'zh_CN' AND module = 'party'")
+        connection.execute(
+            "UPDATE ir_lang SET translatable = 0 WHERE code = 'zh_CN'")
 
     printed = run_demo(uri, port)
     assert "Upgrading" in printed and "Press Ctrl+C" in printed
@@ -100,3 +105,9 @@ def test_demo_twice_keeps_the_database(tmp_path):
         assert connection.execute(
             "SELECT COUNT(*) FROM marcier_city WHERE name = 'Kept City'"
             ).fetchone()[0] == 1
+        assert connection.execute(
+            "SELECT translatable FROM ir_lang WHERE code = 'zh_CN'"
+            ).fetchone()[0]
+        assert connection.execute("SELECT COUNT(*) FROM ir_translation "
+            "WHERE lang = 'zh_CN' AND module = 'party' AND value != ''"
+            ).fetchone()[0] > 100

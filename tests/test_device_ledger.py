@@ -98,7 +98,8 @@ def test_operator_transfers_between_agents(operator, agent_a, agent_b):
     operator.create('device.vehicle.event', [
             {'vehicle': vehicle, 'type': 'entry', 'note': "Delivered."}])
     assert vehicle in agent_a.search('device.vehicle', [])
-    before_b = len(messages(agent_b, "Device transfer"))
+    transfers = agent_b.message('marcier_device.msg_transfer_title')
+    before_b = len(messages(agent_b, transfers))
     defaults = run_transfer(operator, vehicle, {
             'to_agent': agent_id(operator, 'B'), 'note': "Rebalancing"})
     assert defaults['kind'] == 'agent'
@@ -116,11 +117,13 @@ def test_operator_transfers_between_agents(operator, agent_a, agent_b):
             ('vehicle', '=', vehicle)], ['type', 'from_agent', 'to_agent'])
     assert sorted(e['type'] for e in history) == ['entry', 'transfer']
     # Both sides hear of it
-    title = f"Device transfer: {record['serial']}"
-    message, = messages(agent_a, title)
+    message, = messages(agent_a, agent_a.message(
+            'marcier_device.msg_transfer_title', vehicle=record['serial']))
     assert message['kind'] == 'reminder' and "Rebalancing" in message['body']
-    assert len(messages(agent_b, title)) == 1
-    assert len(messages(agent_b, "Device transfer")) == before_b + 1
+    assert len(messages(agent_b, agent_b.message(
+                'marcier_device.msg_transfer_title',
+                vehicle=record['serial']))) == 1
+    assert len(messages(agent_b, transfers)) == before_b + 1
 
 
 def test_agent_cannot_transfer_to_another_agent(agent_a, operator):
@@ -222,9 +225,11 @@ def test_maintenance_due_list_and_warning(agent_a, agent_b, operator):
     assert len(operator.search('device.vehicle.maintenance', [
                 ('due', '=', True)])) == 1
     for client in [agent_a, operator]:
-        warning, = messages(client, "Maintenance due: MCA0002")
+        warning, = messages(client, client.message(
+                'marcier_device.msg_maintenance_due_title', vehicle='MCA0002'))
         assert warning['kind'] == 'warning'
-    assert messages(agent_b, "Maintenance due") == []
+    assert messages(agent_b, agent_b.message(
+            'marcier_device.msg_maintenance_due_title')) == []
     with pytest.raises(RPCError, match='Operator staff manage'):
         agent_a.write('device.vehicle.maintenance', [due[0]['id']],
             {'last_hours': 0})

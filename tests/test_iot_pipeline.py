@@ -156,7 +156,9 @@ def test_alarm_opens_and_closes(iot, operator, admin, agent_a, agent_b):
         assert agent_b.search('iot.alarm', [('id', '=', alarm['id'])])
         assert agent_a.search('iot.alarm', [('id', '=', alarm['id'])]) == []
         assert agent_b.search('res.notification', [
-                ('label', 'like', 'Low Battery%')])
+                ('model', '=', 'iot.alarm'),
+                ('records', '=', json.dumps([alarm['id']])),
+                ('kind', '=', 'warning')])
 
         device.publish(f'{prefix}/gw-mcb0001/telemetry', report(soc=55.0))
 

@@ -87,7 +87,7 @@ def test_messages_are_private(agent_a, agent_b, operator):
 
 def test_open_message_marks_read_and_links_record(agent_b):
     message, = agent_b.search_read('res.notification', [
-            ('label', '=', "Welcome to Marcier")],
+            ('label', '=', agent_b.message('marcier_base.msg_welcome_title'))],
         ['unread', 'model', 'related'])
     assert message['model'] == 'marcier.agent'
     wizard, _, _ = agent_b.call(

@@ -225,7 +225,8 @@ def test_contract_by_agent(agent_a, operator):
     state, = agent_a.read('lease.contract', [contract], ['state'])
     assert state['state'] == 'cancelled'
     messages = agent_a.search_read('res.notification',
-        [('label', 'like', '%created%')], ['label'])
+        [('label', 'like', agent_a.message(
+                    'marcier_lease.msg_contract_created_title'))], ['label'])
     assert messages
 
 

@@ -138,7 +138,8 @@ def test_listing_review_workflow(platform, operator, agent_a, agent_b):
     agent_a.button('mall.listing', 'submit', [listing])
     review = ids(operator, 'mall.listing', [('state', '=', 'submitted')])
     assert listing in review
-    todo = [m for m in messages(operator, "Listing to review")
+    todo = [m for m in messages(operator,
+            operator.message('marcier_mall.msg_listing_review_title'))
         if m['related'] == f'mall.listing,{listing}']
     assert todo and todo[0]['kind'] == 'todo'
     with pytest.raises(RPCError, match='not allowed'):
@@ -153,7 +154,8 @@ def test_listing_review_workflow(platform, operator, agent_a, agent_b):
 
     reject(operator, listing, "Add the Suzhou price too")
     assert state(agent_a, listing) == 'rejected'
-    rejected, = [m for m in messages(agent_a, "Listing rejected")
+    rejected, = [m for m in messages(agent_a,
+            agent_a.message('marcier_mall.msg_listing_rejected_title'))
         if m['related'] == f'mall.listing,{listing}']
     assert rejected['body'] == "Add the Suzhou price too"
 
@@ -162,7 +164,8 @@ def test_listing_review_workflow(platform, operator, agent_a, agent_b):
     agent_a.button('mall.listing', 'submit', [listing])
     operator.button('mall.listing', 'approve', [listing])
     assert state(agent_a, listing) == 'listed'
-    assert [m for m in messages(agent_a, "Listing published")
+    assert [m for m in messages(agent_a,
+            agent_a.message('marcier_mall.msg_listing_published_title'))
         if m['related'] == f'mall.listing,{listing}']
     status, page = get(platform, f'/mall/{listing}')
     assert status == 200 and "MC-G2 Golf Cart" in page
@@ -200,7 +203,8 @@ def test_operator_delists_any_listing(platform, operator, agent_b):
     assert get(platform, f'/mall/{listing}')[0] == 200
     operator.button('mall.listing', 'delist', [listing])
     assert state(agent_b, listing) == 'delisted'
-    assert [m for m in messages(agent_b, "delisted by the operator")
+    assert [m for m in messages(agent_b,
+            agent_b.message('marcier_mall.msg_listing_delisted_title'))
         if m['related'] == f'mall.listing,{listing}']
     assert get(platform, f'/mall/{listing}')[0] == 404
 
@@ -316,7 +320,8 @@ def test_inquiry_goes_to_the_agent(platform, operator, agent_a, agent_b):
     assert inquiry['agent'] == agent_id(operator, 'A')
     assert inquiry['state'] == 'new' and inquiry['quantity'] == 4
     assert inquiry['message'] == "Warehouse in Suzhou, from January"
-    assert [m for m in messages(agent_a, f"Inquiry from {name}")
+    assert [m for m in messages(agent_a,
+            agent_a.message('marcier_mall.msg_inquiry_title', name=name))
         if m['kind'] == 'todo']
     assert agent_b.search('mall.inquiry', [('name', '=', name)]) == []
     with pytest.raises(RPCError, match='not allowed to read'):

@@ -272,7 +272,9 @@ def test_h5_register_and_repair(platform, fake_wechat, operator, agent_a,
     assert len(repair['photos']) == 1
     assert repair['latitude'] == pytest.approx(31.23)
     assert agent_a.search('res.notification', [
-            ('label', 'like', 'Repair request%'), ('kind', '=', 'todo')])
+            ('label', 'like', agent_a.message(
+                    'marcier_wechat.msg_repair_todo_title')),
+            ('kind', '=', 'todo')])
     assert agent_b.search('device.repair', [('id', '=', repair_id)]) == []
 
     # Another bound user: none of the owner's vehicle, order or photo

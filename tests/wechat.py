@@ -130,9 +130,11 @@ class H5User:
 def last_code(operator, mobile):
     "The one-time code the log SMS backend left in the message centre"
     message, = operator.search_read('res.notification', [
-            ('label', '=', f'SMS to {mobile}')], ['body'], limit=1,
+            ('label', '=', operator.message(
+                    'marcier_wechat.msg_sms_title', mobile=mobile))],
+        ['body'], limit=1,
         order=[('id', 'DESC')])
-    return re.search(r'code is (\d{6})', message['body']).group(1)
+    return re.search(r'\b(\d{6})\b', message['body']).group(1)
 
 
 def page_path(url):

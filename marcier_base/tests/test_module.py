@@ -1,8 +1,10 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 import json
+from pathlib import Path
 
 from trytond.exceptions import UserError
+from trytond.i18n import lazy_gettext
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
@@ -261,6 +263,33 @@ class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                 Notification.notify([staff_a], 'spam', "Nope")
             with self.assertRaises(UserError):
                 Notification.notify([staff_a], 'todo', "")
+
+    @with_transaction()
+    def test_notify_recipient_language(self):
+        "Each recipient reads a message in their own language"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        Translation = pool.get('ir.translation')
+        Lang = pool.get('ir.lang')
+        company, agent_a, _, staff_a, staff_b, _ = self._setup()
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        chinese.translatable = True
+        chinese.save()
+        Translation.translation_import('zh_CN', 'marcier_base', [
+                str(Path(__file__).parent.parent / 'locale' / 'zh_CN.po')])
+        staff_a.language = chinese
+        staff_a.save()
+        title = lazy_gettext('marcier_base.msg_welcome_title')
+        with Transaction().set_context(language='en'):
+            messages = Notification.notify([staff_a, staff_b], 'reminder',
+                title, body=lazy_gettext('marcier_base.msg_welcome_body'))
+        labels = {m.user: m.label for m in messages}
+        self.assertEqual(labels[staff_b], "Welcome to Marcier")
+        self.assertEqual(labels[staff_a], "欢迎使用 Marcier")
+        body = {m.user: m.body for m in messages}[staff_a]
+        self.assertTrue(body.startswith("您的消息"), body)
+        self.assertEqual(Notification.labels(title),
+            {"Welcome to Marcier", "欢迎使用 Marcier"})
 
     @with_transaction()
     def test_notify_group_company(self):
