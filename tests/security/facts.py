@@ -93,6 +93,44 @@ def owner(record, company):
     return 'shared'
 
 
+RELATIONAL = {'many2one', 'one2one', 'reference', 'one2many', 'many2many'}
+
+
+def relations(Model, samples):
+    """Relational fields, for the on_change checks (onchange.py): target,
+    whether on_change and the on_change_with of which fields use it, and
+    per owner of a sample record one id it names (targets outside
+    Marcier's models have no owners of their own)"""
+    from trytond.model import ModelView
+    if not issubclass(Model, ModelView):
+        return {}
+    result = {}
+    for name, field in sorted(Model._fields.items()):
+        if field._type not in RELATIONAL or name in {
+                'create_uid', 'write_uid'}:
+            continue
+        named = {}
+        for owner_, ids in samples.items():
+            for record in Model.browse(ids[:5]):
+                value = getattr(record, name, None)
+                value = value[0] if isinstance(value, tuple) and value else value
+                if value and getattr(value, 'id', -1) >= 0:
+                    named[owner_] = [value.__name__, value.id]
+                    break
+        result[name] = {
+            'type': field._type,
+            'target': (field.get_target().__name__
+                if hasattr(field, 'get_target') else None),
+            'on_change': bool(field.on_change),
+            'with': sorted(f for f, other in Model._fields.items()
+                if name in {d.split('.')[0].removeprefix('_parent_')
+                    for d in (other.on_change_with or ())}
+                and f'on_change_with_{f}' in Model.__rpc__),
+            'named': named,
+            }
+    return result
+
+
 def facts(uri):
     database = settings.parse_database(uri)
     settings.configure(database)
@@ -136,6 +174,7 @@ def facts(uri):
                         g for g in Button.get_groups(name, b))
                     for b in getattr(Model, '_buttons', {})},
                 'owners': samples,
+                'relations': relations(Model, samples),
                 }
         Agent = pool.get('marcier.agent')
         agents = {a.code: a.id for a in Agent.search([])}
