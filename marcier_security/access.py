@@ -7,11 +7,13 @@
   (__access__): agent B exported agent A's vehicle history;
 - check_modification runs before the record rules of a write or delete,
   so a module's refusal could name another agent's record ("contract
-  LC00006 has started") to someone who may not read it.
+  LC00006 has started") to someone who may not read it;
+- on_change and its kin build a record from the client's values and read
+  whatever records they name (ChangeRulesMixin below).
 
-Both found by tests/security (attack.py, the matrix).  Reading the records
-first (or, before a write or delete, checking its rules as the write
-itself does next) applies every rule, the parents' included."""
+Found by tests/security (attack.py, the matrix, onchange.py).  Reading the
+records first (or, before a write or delete, checking its rules as the
+write itself does next) applies every rule, the parents' included."""
 from collections import defaultdict
 from functools import wraps
 
