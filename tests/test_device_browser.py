@@ -1,5 +1,8 @@
 """The device ledger in headless Chromium: the live fleet map opened from
-the Devices menu, and the vehicle form with its history tabs."""
+the Devices menu, the vehicle form with its history tabs, a command form
+filled from its vehicle."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -111,3 +114,28 @@ def test_maintenance_due_list(platform, output):
         row.wait_for()
         assert "Golf cart quarterly service" in row.inner_text()
         page.screenshot(path=output / 'device-maintenance-due.png')
+
+
+def test_command_form_fills_from_own_vehicle(platform, output):
+    """sao's on_change with the agent's own vehicle is answered (the check
+    of the records on_change names lets the agent's own through)"""
+    def on_change(response):
+        body = response.request.post_data or ''
+        return '/rpc/' in response.url and '.on_change' in body
+    with browser() as chromium:
+        page = chromium.new_page(viewport={'width': 1280, 'height': 800})
+        sao_login(page, platform, 'agent_a')
+        sao_open_menu(page, "Marcier", "IoT", "Commands")
+        page.locator('#tablist li', has_text="Commands").wait_for()
+        page.get_by_role('button', name="New").last.click()
+        vehicle = page.locator('.form input[name=vehicle]').last
+        vehicle.fill('MCA0001')
+        with page.expect_response(on_change) as answer:
+            vehicle.press('Tab')
+            dialog = page.locator('.modal-dialog', has_text="Search Vehicle")
+            dialog.locator('td', has_text="MCA0001").first.click()
+            dialog.locator('button', has_text="OK").click()
+        assert 'error' not in answer.value.json(), answer.value.json()
+        expect(vehicle).to_have_value(re.compile('MCA0001'))
+        page.screenshot(path=output / 'device-command-on-change.png')
+        assert not page.locator('.modal-dialog:visible').count()

@@ -13,13 +13,16 @@ from trytond.exceptions import LoginException, UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import create_agent, create_user
+from marcier_base.tests.test_module import (
+    create_agent, create_user, setup_agents)
 from trytond.pool import Pool
 from trytond.res.user import PasswordError
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tools import is_instance_method
 from trytond.transaction import Transaction
 
 from .. import secret
+from ..change import GuardedRPC
 from ..totp import STEP
 
 PASSWORD = 'Marcier-Test-2026'
@@ -361,6 +364,43 @@ class MarcierSecurityTestCase(
                 Transaction().set_context(_check_access=True):
             with self.assertRaises(AccessError):
                 Audit.search([])
+
+    @with_transaction()
+    def test_change_rpc_guarded(self):
+        "Every RPC on a record built from the client's values checks them"
+        unguarded = [(name, method)
+            for name, Model in Pool().iterobject()
+            for method, rpc in Model.__rpc__.items()
+            if rpc.instantiate == 0 and is_instance_method(Model, method)
+            and not isinstance(rpc, GuardedRPC)]
+        self.assertFalse(unguarded)
+
+    @with_transaction()
+    def test_on_change_other_agent(self):
+        "on_change refuses another agent's records in its values"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Customer = pool.get('marcier.customer')
+        setup_agents(self)
+        party, = Party.create([{'name': "A's customer"}])
+        customer, = Customer.create([{'party': party.id,
+                    'agent': self.agent_a.id, 'company': self.company.id}])
+
+        def on_change(values):
+            # As the dispatcher calls it
+            method = Customer.__rpc__['on_change'].decorate(
+                Customer.on_change)
+            with Transaction().set_context(_check_access=True):
+                return method(Customer(**values), ['agent'])
+        with Transaction().set_user(self.staff_b.id):
+            for values in [{'id': customer.id},
+                    {'agent': self.agent_b.id, 'party': party.id,
+                        'city': None, 'id': customer.id}]:
+                with self.assertRaises(AccessError):
+                    on_change(values)
+            on_change({'agent': self.agent_b.id})
+        with Transaction().set_user(self.staff_a.id):
+            on_change({'id': customer.id, 'agent': self.agent_a.id})
 
 
     @with_transaction()

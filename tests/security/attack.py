@@ -716,6 +716,75 @@ def core_models(target):
         headers={'Authorization': b.authorization})
     target.record('core models', 'CSV data route party.party', names,
         status >= 500 or any(n in body for n in names), f'HTTP {status}')
+def on_change(target):
+    """Agent B names agent A's records in the values of on_change,
+    on_change_with, their per-field methods, pre_validate and the context
+    of default_get: each answer would carry their names and what the
+    methods read of them (issue 12.1); stepping ids lists everything"""
+    a, b = target.agent_a, target.agent_b
+
+    def first(model, domain=()):
+        return (a.search(model, list(domain), limit=1) or [None])[0]
+    vehicle = first('device.vehicle', [('gateway_id', '!=', None)])
+    contract, installment = first('lease.contract'), first('lease.installment')
+    line, command = first('lease.contract.line'), first('iot.command')
+    payment = a.search('lease.payment', [], limit=1)
+    move_line = payment and target.operator.read('lease.payment', payment,
+        ['move_line'])[0]['move_line']
+    calls = [
+        ('lease.contract.line', 'on_change', {'vehicle': vehicle},
+            ['vehicle']),
+        ('lease.contract.line', 'on_change_with',
+            {'_parent_contract.id': contract}, ['currency']),
+        ('lease.contract.line', 'on_change', {'id': line}, ['vehicle']),
+        ('lease.contract', 'on_change', {'lines': [line]}, ['lines']),
+        ('device.vehicle.event', 'on_change', {'vehicle': vehicle},
+            ['vehicle']),
+        ('device.vehicle.maintenance', 'on_change_with_working_hours',
+            {'vehicle': vehicle}),
+        ('iot.command', 'on_change_vehicle', {'vehicle': vehicle}),
+        ('iot.command', 'pre_validate', {'id': command}),
+        ('lease.installment', 'on_change_with', {'contract': contract},
+            ['contract_state']),
+        ('lease.payment', 'on_change', {'installment': installment},
+            ['installment']),
+        ('lease.payment', 'on_change', {'move_line': move_line},
+            ['move_line']),
+        ('res.notification', 'on_change',
+            {'related': f'device.vehicle,{vehicle}'}, ['related']),
+        ('iot.telemetry.chart.context', 'on_change', {'vehicle': vehicle},
+            ['vehicle']),
+        ]
+    # Stepping ids: the WeChat users (their openid) and A's vehicles
+    calls += [('device.repair', 'on_change', {'wechat_user': i},
+            ['wechat_user']) for i in range(1, 4)]
+    calls += [('lease.quotation.line', 'on_change', {'vehicle': i},
+            ['vehicle']) for i in range(1, 8) if i not in target.b_vehicles]
+    for model, method, *args in calls:
+        if None in args[0].values():
+            continue  # no such record in this database
+        try:
+            result = b(model, method, *args)
+        except RPCError as error:
+            target.record('on_change', f'{model}.{method}', args[0], False,
+                error.message[:60])
+        except urllib.error.HTTPError as error:
+            target.record('on_change', f'{model}.{method}', args[0],
+                error.code >= 500, f'HTTP {error.code}')
+        else:
+            target.record('on_change', f'{model}.{method}', args[0],
+                True, repr(result)[:60])
+    # The chart's context names the vehicle: default_get answers its name
+    context = {**b.context, 'vehicle': vehicle}
+    try:
+        result = b.call('model.iot.telemetry.chart.context.default_get',
+            ['vehicle'], True, context)
+    except (RPCError, urllib.error.HTTPError) as error:
+        target.record('on_change', 'iot.telemetry.chart.context.default_get',
+            vehicle, False, getattr(error, 'message', error))
+    else:
+        target.record('on_change', 'iot.telemetry.chart.context.default_get',
+            vehicle, 'vehicle.' in result, repr(result)[:60])
 
 
 ATTACKS = [
@@ -730,6 +799,7 @@ ATTACKS = [
     ('workflow fields', workflow_fields),
     ('broker identifiers', broker_identifiers),
     ('core models', core_models),
+    ('on_change', on_change),
     ]
 
 

@@ -7,7 +7,7 @@ linked to it only when the role reaches that target record.
 Agent B counted maintenance plans by agent A's vehicle and bisected A's
 vehicle positions with ('schedules', 'where', [('vehicle.latitude', '>',
 x)]): the plan is B's to read, the vehicle is not.  The control is
-marcier_security.access.RelatedRulesMixin.
+marcier_security.search.RelatedRulesMixin.
 
 Only pairs where the role reads at least one record linked to the target
 record are probed: elsewhere a search finds nothing whatever the rules."""

@@ -230,6 +230,41 @@ def party_owner(party, company):
     return 'shared'
 
 
+def change_relations(Model, samples):
+    """Relational fields, for the on_change checks (onchange.py): target,
+    whether on_change and the on_change_with of which fields use it, and
+    per owner of a sample record one id it names (targets outside
+    Marcier's models have no owners of their own)"""
+    from trytond.model import ModelView
+    if not issubclass(Model, ModelView):
+        return {}
+    result = {}
+    for name, field in sorted(Model._fields.items()):
+        if field._type not in RELATIONAL | {'one2one'} or name in {
+                'create_uid', 'write_uid'}:
+            continue
+        named = {}
+        for owner_, ids in samples.items():
+            for record in Model.browse(ids[:5]):
+                value = getattr(record, name, None)
+                value = value[0] if isinstance(value, tuple) and value else value
+                if value and getattr(value, 'id', -1) >= 0:
+                    named[owner_] = [value.__name__, value.id]
+                    break
+        result[name] = {
+            'type': field._type,
+            'target': (field.get_target().__name__
+                if hasattr(field, 'get_target') else None),
+            'on_change': bool(field.on_change),
+            'with': sorted(f for f, other in Model._fields.items()
+                if name in {d.split('.')[0].removeprefix('_parent_')
+                    for d in (other.on_change_with or ())}
+                and f'on_change_with_{f}' in Model.__rpc__),
+            'named': named,
+            }
+    return result
+
+
 def facts(uri):
     database = settings.parse_database(uri)
     settings.configure(database)
@@ -276,6 +311,7 @@ def facts(uri):
                 'owners': samples,
                 'relations': relations(pool, Model),
                 'workflow': workflow(Model),
+                'change_relations': change_relations(Model, samples),
                 }
         links(pool, result)
         Agent = pool.get('marcier.agent')
