@@ -11,7 +11,7 @@ from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
 
@@ -316,16 +316,19 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             account = user.account
             if not account.repair_template:
                 continue
-            data = {
-                'first': {'value': gettext(
-                        'marcier_wechat.msg_repair_status_first',
-                        number=repair.number)},
-                'keyword1': {'value': repair.vehicle.rec_name},
-                'keyword2': {'value': repair.state_string},
-                'keyword3': {'value': (
-                        repair.technician.name if repair.technician else '')},
-                'remark': {'value': repair.description[:100]},
-                }
+            # In the customer's language, whoever moved the work order
+            with Transaction().set_context(language=user.speaks):
+                repair = cls(repair.id)
+                data = {
+                    'first': {'value': gettext(
+                            'marcier_wechat.msg_repair_status_first',
+                            number=repair.number)},
+                    'keyword1': {'value': repair.vehicle.rec_name},
+                    'keyword2': {'value': repair.state_string},
+                    'keyword3': {'value': (repair.technician.name
+                            if repair.technician else '')},
+                    'remark': {'value': repair.description[:100]},
+                    }
             url = account.page_url(f'repairs/{repair.id}')
             try:
                 account.call(lambda c: c.message.send_template(

@@ -9,9 +9,10 @@ from trytond.i18n import gettext, lazy_gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.customer import valid_mobile
+from marcier_mall import i18n
 
 from .exceptions import RegistrationError
 
@@ -45,6 +46,11 @@ class User(ModelSQL, ModelView):
         help="The customer the user acts for, once the mobile is bound.")
     agent = fields.Many2One(
         'marcier.agent', "Agent", readonly=True, ondelete='RESTRICT')
+
+    @property
+    def speaks(self):
+        "The language of the texts sent to the user (template messages, SMS)"
+        return i18n.match(self.language) or i18n.DEFAULT
 
     @classmethod
     def __setup__(cls):
@@ -106,8 +112,9 @@ class User(ModelSQL, ModelView):
         Store.set(self._code_key(), {
                 'mobile': mobile, 'digest': self._digest(code),
                 'attempts': 0}, CODE_TTL)
-        backend().send(self.account.company, mobile, gettext(
-                'marcier_wechat.msg_user_code_sms', code=code))
+        with Transaction().set_context(language=self.speaks):
+            text = gettext('marcier_wechat.msg_user_code_sms', code=code)
+        backend().send(self.account.company, mobile, text)
         return mobile
 
     def bind(self, code, name=None, agent=None):

@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import logging
 import re
+from pathlib import Path
 
 from PIL import Image
 
@@ -289,17 +290,29 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         Store = pool.get('wechat.store')
         Notification = pool.get('res.notification')
         self._setup()
-        user, = WeChatUser.create([{'account': self.account.id,
-                    'openid': 'o-2'}])
+        Lang = pool.get('ir.lang')
+        Lang.write(Lang.search([('code', '=', 'zh_CN')]),
+            {'translatable': True})
+        pool.get('ir.translation').translation_import(
+            'zh_CN', 'marcier_wechat', [str(
+                    Path(__file__).parent.parent / 'locale' / 'zh_CN.po')])
+        user, chinese = WeChatUser.create([{'account': self.account.id,
+                    'openid': 'o-2', 'language': 'en'}, {
+                    'account': self.account.id, 'openid': 'o-3'}])
         with self.assertRaises(UserError):
             user.request_code('12345')
         logging.disable(logging.WARNING)
         try:
             user.request_code('+86 138 0000 0001')
+            # In the user's language: Chinese unless WeChat says otherwise
+            chinese.request_code('13800000002')
         finally:
             logging.disable(logging.NOTSET)
-        sms, = Notification.search([('user', '=', self.operator.id)])
+        sms, sms_zh = Notification.search(
+            [('user', '=', self.operator.id)], order=[('id', 'ASC')])
         code = sms.body.split('code is ')[1][:6]
+        self.assertNotIn('code is', sms_zh.body)
+        self.assertRegex(sms_zh.body, r'[\u4e00-\u9fff]')
         with self.assertRaises(UserError):
             user.bind('000000' if code != '000000' else '111111')
         self.assertEqual(Store.get(f'code:{user.id}')['attempts'], 1)
