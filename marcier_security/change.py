@@ -6,7 +6,7 @@ whatever records they name: they check first that the caller reads them
 from collections import defaultdict
 from functools import wraps
 
-from trytond.model import Model, ModelStorage
+from trytond.model import Model, ModelSQL, ModelStorage
 from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.tools import is_instance_method
