@@ -11,9 +11,10 @@ time is up, sends what sao sends while people work:
   _timestamp, _write and _delete sao asks), limit 1000;
 - count: search_count of the list's domain;
 - form: read of one record with the form view's fields;
-- button: `resume` of a running contract, a no-op transition (nothing
-  written: a running contract cannot resume) through the button's access
-  checks and a read-write transaction.
+- button: `suspend` of a running contract without a suspension reason:
+  the button's access and state checks, its transition in a read-write
+  transaction, refused by the contract's check and rolled back (sao's
+  button call; nothing changes, so every run starts alike).
 Prints requests per second and p50/p95 latency per kind at each number of
 users (4 and 16 by default).  Loopback only.
 
@@ -87,13 +88,20 @@ class User:
             headers['Authorization'] = self.authorization
         body = json.dumps({'id': 1, 'method': method, 'params': params})
         start = time.perf_counter()
-        try:
-            self.connection.request('POST', self.path, body, headers)
-            response = self.connection.getresponse()
-            answer = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()  # reconnects on the next request
+        # A server may close an idle keep-alive connection: the browser
+        # sends again on a new one, so does this
+        for attempt in range(2):
+            try:
+                self.connection.request('POST', self.path, body, headers)
+                response = self.connection.getresponse()
+                answer = response.read()
+                break
+            except (OSError, http.client.HTTPException) as exception:
+                self.connection.close()
+                error = exception
+        else:
             self.timings[kind, 'failed'] += 1
+            self.timings[kind, 'error'] = f"{method}: {error!r}"
             return None
         self.timings[kind].append(time.perf_counter() - start)
         if response.status != 200:
@@ -101,7 +109,10 @@ class User:
             return None
         answer = json.loads(answer)
         if 'error' in answer:
+            if answer['error'][0] == 'UserError' and kind == 'button':
+                return None  # refused by the button's own check
             self.timings[kind, 'failed'] += 1
+            self.timings[kind, 'error'] = f"{method}: {answer['error']}"
             return None
         return answer['result']
 
@@ -141,10 +152,11 @@ class User:
                 if running is None:
                     running = ids['running'] = self.rpc('login',
                         'model.lease.contract.search',
-                        [[('state', '=', 'in_progress')], 0, 10, None,
+                        [[('state', '=', 'in_progress'),
+                                ('suspension_reason', '=', None)], 0, 10, None,
                             self.context]) or []
                 if running:
-                    self.rpc(kind, 'model.lease.contract.resume',
+                    self.rpc(kind, 'model.lease.contract.suspend',
                         [[random.choice(running)], self.context])
         self.connection.close()
 
@@ -190,7 +202,9 @@ def report(name, users, timings, wall):
         print(f"  {kind:7} {len(values):6} calls  "
             f"p50 {statistics.median(values) * 1000:6.1f} ms  "
             f"p95 {percentile(values, 0.95) * 1000:6.1f} ms"
-            + (f"  ({failed} failed)" if failed else ''), flush=True)
+            + (f"  ({failed} failed, e.g. "
+                f"{timings.get((kind, 'error'), 'no answer')[:120]})"
+                if failed else ''), flush=True)
 
 
 def serve_old(uri, port, workers, commit):
@@ -263,7 +277,8 @@ def main():
         print(f"Setting up {uri} with the demo data...", flush=True)
         subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'], cwd=ROOT,
             check=True, stdout=subprocess.DEVNULL)
-    database = uri.rsplit('/', 1)[1]
+    from marcier.settings import parse_database
+    database = parse_database(uri).name
     configurations = [(f"old ({args.old}: Werkzeug, {args.workers} "
             "processes x threads)", lambda port: [sys.executable, __file__,
                 '--old', args.old, '--serve-old', uri, str(port),
