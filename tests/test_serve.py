@@ -17,7 +17,8 @@ from .conftest import MARCIER, ROOT, free_port
 
 READY_TIMEOUT = 300
 CRON_TIMEOUT = 150  # trytond-cron wakes at each minute
-DATETIME = ['year', 'month', 'day', 'hour', 'minute', 'second']
+DATETIME = ['year', 'month', 'day', 'hour', 'minute', 'second',
+    'microsecond']
 
 
 def descendants(pid):
