@@ -117,13 +117,12 @@ def _own_group():
             PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start(commands, env):
-    "Start each command; {name: Popen}"
-    children = {}
+def start(commands, env, children):
+    """Start each command into children {name: Popen} (filled as they
+    start: a signal meanwhile stops those already started)"""
     for name, argv in commands.items():
         children[name] = subprocess.Popen(
             argv, env=env, preexec_fn=_own_group)
-    return children
 
 
 def stop(children, timeout=STOP_TIMEOUT):
@@ -194,8 +193,8 @@ def serve(database, host, port, cron=True, queue=True, on_ready=None,
                 env['MARCIER_IN_WORKER'] = in_worker
             if verbose:
                 env['TRYTOND_LOGGING_LEVEL'] = str(logging.INFO)
-            children = start(commands(database, host, port, config_file,
-                    workers, threads, cron, queue), env)
+            start(commands(database, host, port, config_file, workers,
+                    threads, cron, queue), env, children)
             wait_ready(host, port, children)
             if on_ready:
                 on_ready()
