@@ -102,19 +102,33 @@ def commands(database, host, port, config_file, workers, threads, cron,
             'trytond.application:app']}
     daemon = ['-c', config_file, '-d', database.name, '-n', '1']
     if cron:
-        result['trytond-cron'] = [*python, 'trytond.cli.cron', *daemon]
+        result['trytond-cron'] = [*python, __name__, 'cron', *daemon]
     if queue:
-        result['trytond-worker'] = [*python, 'trytond.cli.worker', *daemon]
+        result['trytond-worker'] = [*python, __name__, 'worker', *daemon]
     return result
 
 
-def _own_group():
-    """In the child: a process group of its own (killed whole on stop) and
-    SIGTERM when this process dies, even by SIGKILL (Linux)"""
-    os.setpgrp()
+def _die_with_parent():
+    "SIGTERM to this process when its parent dies, even by SIGKILL (Linux)"
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(
             PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _own_group():
+    "In the child: a process group of its own, killed whole on stop"
+    os.setpgrp()
+    _die_with_parent()
+
+
+def run_daemon(name, argv):
+    """trytond-cron or trytond-worker (trytond.cli.<name>) with argv; its
+    pool processes die with it, so a `kill -9` of `marcier serve` leaves
+    none of them waiting forever on their queue"""
+    import importlib
+    os.register_at_fork(after_in_child=_die_with_parent)
+    sys.argv = [f'trytond-{name}', *argv]
+    return importlib.import_module(f'trytond.cli.{name}').main()
 
 
 def start(commands, env, children):
@@ -204,3 +218,7 @@ def serve(database, host, port, cron=True, queue=True, on_ready=None,
         finally:
             stop(children)
             signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == '__main__':
+    sys.exit(run_daemon(sys.argv[1], sys.argv[2:]))

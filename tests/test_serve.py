@@ -72,14 +72,16 @@ class Serve:
         self.children = descendants(self.process.pid)
 
     def programs(self):
-        return {name for name in ['gunicorn', 'trytond.cli.cron',
-                'trytond.cli.worker']
+        return {name for name in ['gunicorn', 'marcier.server cron',
+                'marcier.server worker']
             if any(f'-m {name} ' in c for c in self.children.values())}
 
     def stop(self, signum):
         "Send signum; return the exit code and the processes left"
         self.process.send_signal(signum)
         code = self.process.wait(timeout=60)
+        if signum == signal.SIGKILL:
+            return code, None  # the children see it after a while
         self.process.stdout.close()
         return code, [c for p, c in self.children.items() if alive(p)]
 
@@ -111,14 +113,14 @@ def test_serve_gunicorn_cron_queue_then_stops_clean(platform, admin, serve):
     """The processes run, the hardening answers through gunicorn, a due
     task runs in trytond-cron; SIGTERM stops every process"""
     server = serve('--workers', '2')
-    expected = {'gunicorn', 'trytond.cli.cron'}
+    expected = {'gunicorn', 'marcier.server cron'}
     if platform.uri.startswith('postgresql'):
-        expected.add('trytond.cli.worker')
+        expected.add('marcier.server worker')
     assert server.programs() == expected
     workers = [c for c in server.children.values()
         if '-m gunicorn' in c]
     # master and its workers: 2 on PostgreSQL, 1 on SQLite (one writer)
-    assert len(workers) == (3 if 'trytond.cli.worker' in expected else 2)
+    assert len(workers) == (3 if 'marcier.server worker' in expected else 2)
 
     rpc = f'{server.url}{platform.database}/rpc/'
     assert post(rpc, b'{"id": 1, "method": null, "params": []}')[0] == 400
@@ -149,7 +151,20 @@ def test_serve_gunicorn_cron_queue_then_stops_clean(platform, admin, serve):
 def test_serve_ctrl_c_stops_clean(serve):
     "Ctrl+C (SIGINT to the command) stops gunicorn and trytond-cron too"
     server = serve('--no-queue')
-    assert server.programs() == {'gunicorn', 'trytond.cli.cron'}
+    assert server.programs() == {'gunicorn', 'marcier.server cron'}
     code, left = server.stop(signal.SIGINT)
     assert code == 130
     assert not left
+
+
+def test_serve_killed_leaves_no_process(serve):
+    """`kill -9` of the command: gunicorn, trytond-cron and its pool
+    processes stop by themselves (they die with their parent)"""
+    server = serve('--no-queue')
+    assert len(server.children) >= 4  # master, worker, cron, its pool
+    server.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in server.children) and (
+            time.monotonic() < deadline):
+        time.sleep(0.5)
+    assert not [c for p, c in server.children.items() if alive(p)]
