@@ -32,12 +32,14 @@ def setup(args):
     return database
 
 
-def serve(args, demo_logins=False, before_ready=None):
+def serve(args, demo_logins=False, in_worker=None):
     from . import database as db
     from . import server
     database = _database(args)
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise SettingsError("--workers must be 1 or more")
+    if args.threads < 1:
+        raise SettingsError("--threads must be 1 or more")
     server.check_port(args.host, args.port)
     if not db.is_set_up(database):
         raise SettingsError(
@@ -46,8 +48,6 @@ def serve(args, demo_logins=False, before_ready=None):
     url = f'http://{args.host}:{args.port}/'
 
     def ready():
-        if before_ready:
-            before_ready()
         print(f"Marcier is running at {url} (database {database.name}, "
             f"JSON-RPC at {url}{database.name}/rpc/)", flush=True)
         if not settings.SAO_ROOT.is_dir():
@@ -59,21 +59,20 @@ def serve(args, demo_logins=False, before_ready=None):
                 f"password {settings.DEMO_PASSWORD}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
     server.serve(database, args.host, args.port, cron=not args.no_cron,
-        on_ready=ready, workers=args.workers)
+        queue=not args.no_queue, on_ready=ready,
+        workers=args.workers or server.default_workers(database),
+        threads=args.threads, in_worker=in_worker, verbose=args.verbose)
 
 
 def demo(args):
     args.demo = True
     from . import server
     server.check_port(args.host, args.port)
-    database = setup(args)
-    from marcier_iot import embedded
-
-    from .iot.cli import open_database
-
-    def start_fleet():
-        print(embedded.start(open_database(str(database)).name), flush=True)
-    serve(args, demo_logins=True, before_ready=start_fleet)
+    setup(args)
+    # The embedded demo fleet runs in the gunicorn worker: the back
+    # office's commands reach it through that worker's in-process hub
+    args.workers = args.workers or 1
+    serve(args, demo_logins=True, in_worker='marcier_iot.embedded:start')
 
 
 def parser():
@@ -93,10 +92,15 @@ def parser():
             sub.add_argument('--host', default='127.0.0.1')
             sub.add_argument('--port', type=int, default=8000)
             sub.add_argument('--no-cron', action='store_true',
-                help="do not run the scheduled tasks in this process")
-            sub.add_argument('--workers', type=int, default=1,
-                metavar='N', help="serve with N processes sharing the port, "
-                "each with threads (default 1)")
+                help="do not run trytond-cron (the scheduled tasks)")
+            sub.add_argument('--no-queue', action='store_true',
+                help="do not run trytond-worker: queued tasks run after "
+                "their request (always so on SQLite)")
+            sub.add_argument('--workers', type=int, metavar='N',
+                help="gunicorn worker processes (default: the number of "
+                "CPUs on PostgreSQL, 1 on SQLite, which has one writer)")
+            sub.add_argument('--threads', type=int, default=4, metavar='T',
+                help="threads of each worker process (default 4)")
         return sub
 
     command('setup', setup,
