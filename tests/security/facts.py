@@ -166,6 +166,7 @@ def relations(pool, Model):
 def links(pool, models):
     """Per model and relation: {target model: {target id: [ids of records
     linked to it]}} for the sample targets of every owner, found by root"""
+    from trytond.transaction import Transaction
     for name, facts in models.items():
         Model = pool.get(name)
         facts['links'] = {}
@@ -178,10 +179,15 @@ def links(pool, models):
                         if ids else None)
                     if not domain:
                         continue
+                    cursor = Transaction().connection.cursor()
+                    # (on PostgreSQL a failed query aborts the transaction)
+                    cursor.execute('SAVEPOINT link')
                     try:
                         records = Model.search(domain, order=[])
                     except Exception:  # a searcher that refuses ids
+                        cursor.execute('ROLLBACK TO SAVEPOINT link')
                         continue
+                    cursor.execute('RELEASE SAVEPOINT link')
                     if records:
                         found.setdefault(target, {})[ids[0]] = [
                             r.id for r in records]
