@@ -2,19 +2,14 @@
 the listing review workflow, agent isolation of listings and inquiries,
 and what the public storefront shows (SPEC A1-A7, B1-B3, H1)."""
 import http.cookiejar
-import os
 import re
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
-from .conftest import MARCIER, ROOT, free_port, wait_for
 from .rpc import RPCError
 
 
@@ -339,45 +334,3 @@ def test_inquiry_goes_to_the_agent(platform, operator, agent_a, agent_b):
     with pytest.raises(RPCError):
         agent_a.button('mall.inquiry', 'contact', [inquiry['id']])
     assert operator.search('mall.inquiry', [('name', '=', name)])
-
-
-def children(pid):
-    "Process ids forked by pid (Linux /proc)"
-    found = set()
-    for task in Path(f'/proc/{pid}/task').iterdir():
-        try:
-            found |= {int(c) for c in (task / 'children').read_text().split()}
-        except FileNotFoundError:  # a thread that ended meanwhile
-            continue
-    return found
-
-
-def test_serve_with_workers(platform, tmp_path):
-    "`marcier serve --workers 2`: two processes answer, both stop with it"
-    port = free_port()
-    env = {**os.environ}
-    env.pop('TRYTOND_DATABASE_URI', None)
-    log = open(tmp_path / 'serve.log', 'w')
-    process = subprocess.Popen([*MARCIER, 'serve', '--db', platform.uri,
-            '--port', str(port), '--no-cron', '--workers', '2'],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(f'http://127.0.0.1:{port}/mall', process)
-        workers = children(process.pid)
-        assert len(workers) == 1
-        statuses = set()
-        for _ in range(20):
-            with urllib.request.urlopen(
-                    f'http://127.0.0.1:{port}/mall', timeout=30) as response:
-                statuses.add(response.status)
-        assert statuses == {200}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-    for pid in workers:
-        for _ in range(50):
-            if not Path(f'/proc/{pid}').exists():
-                break
-            time.sleep(0.1)
-        assert not Path(f'/proc/{pid}').exists()
