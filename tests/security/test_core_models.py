@@ -77,10 +77,15 @@ def test_core_models_catch_a_leak(secured, roles, output):
             '\n'.join(map(str, injected.cells)) + '\n')
         leaks = {(c.model, c.role, c.operation, c.target)
             for c in injected.cells if c.unexpected == 'allow'}
+        # Which agent's sample shows it depends on what earlier tests moved
+        # (a party both agents use is theirs alike): one of them must
         for model in models:
-            assert (model, 'agent_b', 'read', 'A') in leaks, model
-            assert (model, 'agent_a', 'write', 'B') in leaks, model
-        assert ('party.party', 'agent_b', 'search-finds', 'A') in leaks
+            assert {(model, 'agent_b', 'read', 'A'),
+                (model, 'agent_a', 'read', 'B')} & leaks, model
+            assert {(model, 'agent_a', 'write', 'B'),
+                (model, 'agent_b', 'write', 'A')} & leaks, model
+        assert {('party.party', 'agent_b', 'search-finds', 'A'),
+            ('party.party', 'agent_a', 'search-finds', 'B')} & leaks
         assert not {c for c in leaks if c[1] not in {'agent_a', 'agent_b'}}
     finally:
         admin.delete('ir.rule.group', [rule_group])
