@@ -163,6 +163,10 @@ def test_agent_transfers_between_own_customers(agent_a, operator):
         ['from_customer', 'to_customer'])
     assert (event['from_customer'], event['to_customer']) == (
         current['customer'], party['party'])
+    # Back to its customer: the demo vehicle is the WeChat tests' too
+    back, = agent_a.search('marcier.customer', [
+            ('party', '=', current['customer'])], limit=1)
+    run_transfer(agent_a, vehicle, {'to_customer': back})
 
 
 def test_ownership_is_not_written_directly(agent_a, operator):
