@@ -195,7 +195,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                             number=repair.number,
                             vehicle=repair.vehicle.rec_name),
                         body=repair.description, record=repair)
-            cls.__queue__.send_status(repairs)
+            cls.__queue__.send_status(repairs, 'submitted')
 
     def get_rec_name(self, name):
         return f'{self.number} {self.vehicle.rec_name}'
@@ -225,7 +225,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         for repair in repairs:
             repair.response_time = now - repair.submitted_at
         cls.save(repairs)
-        cls.__queue__.send_status(repairs)
+        cls.__queue__.send_status(repairs, 'accepted')
 
     @classmethod
     @ModelView.button
@@ -247,7 +247,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 lazy_gettext('marcier_wechat.msg_repair_dispatched_title'),
                 body='\n'.join(
                     f'{r.rec_name}: {r.description}' for r in repairs))
-        cls.__queue__.send_status(repairs)
+        cls.__queue__.send_status(repairs, 'dispatched')
 
     @classmethod
     @ModelView.button
@@ -259,7 +259,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         with without_check_access():
             Vehicle.start_repair([r.vehicle for r in repairs
                     if r.vehicle.status in {'available', 'rented'}])
-        cls.__queue__.send_status(repairs)
+        cls.__queue__.send_status(repairs, 'in_repair')
 
     @classmethod
     @ModelView.button
@@ -285,7 +285,7 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             cls.save(repairs)
             Vehicle.finish_repair([r.vehicle for r in repairs
                     if r.vehicle.status == 'in_repair'])
-        cls.__queue__.send_status(repairs)
+        cls.__queue__.send_status(repairs, 'done')
 
     def rate(self, rating, comment=None):
         "The customer's one rating, once done"
@@ -306,9 +306,11 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         self.save()
 
     @classmethod
-    def send_status(cls, repairs):
-        """Tell the customers through a WeChat template message; WeChat
-        being unreachable must not undo the change, so it is only logged"""
+    def send_status(cls, repairs, state):
+        """Tell the customers through a WeChat template message that their
+        work order reached state (the queue may run it once the order has
+        moved on); WeChat being unreachable must not undo the change, so it
+        is only logged"""
         for repair in cls.browse(repairs):
             user = repair.wechat_user
             if not user:
@@ -324,7 +326,8 @@ class Repair(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                             'marcier_wechat.msg_repair_status_first',
                             number=repair.number)},
                     'keyword1': {'value': repair.vehicle.rec_name},
-                    'keyword2': {'value': repair.state_string},
+                    'keyword2': {'value': dict(cls.fields_get(
+                                ['state'])['state']['selection'])[state]},
                     'keyword3': {'value': (repair.technician.name
                             if repair.technician else '')},
                     'remark': {'value': repair.description[:100]},
