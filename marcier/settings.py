@@ -81,6 +81,15 @@ def configure(database, listen=None):
     config.set('database', 'uri', database.uri)
     if database.path is not None:
         config.set('database', 'path', str(database.path))
+    if database.scheme == 'postgresql':
+        # Other server processes clear their caches at once, told by
+        # PostgreSQL's NOTIFY: with a delay, gunicorn's other workers served
+        # delisted listings and stale keyword searches. Not on SQLite: there
+        # 0 means a check at each transaction on the one shared connection,
+        # which commits the transaction in progress.
+        if not config.has_section('cache'):
+            config.add_section('cache')
+        config.set('cache', 'clean_timeout', '0')
     if SAO_ROOT.is_dir():
         config.set('web', 'root', str(SAO_ROOT))
     # The fleet map of marcier_device serves Leaflet from there

@@ -145,6 +145,8 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
         help="What the mall's search and WeChat keywords match: the names, "
         "category, model and features in each language of the mall, and "
         "the pinyin of the Chinese ones.")
+    # Substrings ("gef" of "gefqc"), not PostgreSQL's whole-word text search
+    mall_keywords.search_full_text = False
     del _mall
     _keyword_fields = {
         'name', 'features', 'mall', 'mall_category', 'mall_model'}

@@ -261,11 +261,6 @@ def test_mall_in_chinese(platform, operator):
         assert text in page, text
     assert "电动叉车" not in page
 
-    if platform.uri.startswith('postgresql'):
-        # Known bug (issue 14 note): under gunicorn on PostgreSQL some
-        # searches of the running demo miss listings the keywords match
-        pytest.xfail("mall keyword search on PostgreSQL, issue 14")
-
     def found(query, language):
         _, page = get(platform, f'/mall?q={urllib.parse.quote(query)}',
             language=language)

@@ -75,10 +75,6 @@ def test_text_reply(pusher):
         ('gef', "高尔夫球车"), ('golf', "高尔夫球车")])
 def test_chinese_keywords(pusher, platform, keyword, title):
     "Chinese keywords (and pinyin, English) find the demo's vehicles"
-    if keyword == 'gef' and platform.uri.startswith('postgresql'):
-        # Known bug (issue 14 note): the pinyin keyword is stored but the
-        # running server on PostgreSQL answers no match
-        pytest.xfail("pinyin keyword on PostgreSQL, issue 14")
     response = pusher.push(text_xml(
             'o-keywords', keyword, 7000000200 + hash(keyword) % 10 ** 6))
     assert '<MsgType><![CDATA[news]]>' in response.text

@@ -4,12 +4,10 @@ import datetime as dt
 import io
 import logging
 import re
-import unittest
 from pathlib import Path
 
 from PIL import Image
 
-from trytond import backend
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin
@@ -127,10 +125,6 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         with self.assertRaises(Exception):
             parse_xml(b'<!DOCTYPE x [<!ENTITY a "b">]><xml>&a;</xml>')
 
-    @unittest.skipIf(backend.name == 'postgresql',
-        "Known bug (issue 14 note): on PostgreSQL the keywords of a "
-        "category renamed in Chinese in the same transaction are not "
-        "found; tests/test_wechat.py checks Chinese keywords there")
     @with_transaction()
     def test_keyword_replies(self):
         "Chinese keywords find listings; the hint suggests working words"
