@@ -5,11 +5,12 @@ import datetime as dt
 from sql.aggregate import Count
 from sql.operators import Equal
 
-from trytond.i18n import lazy_gettext
+from trytond.i18n import gettext, lazy_gettext
 from trytond.model import (
     Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools.string_ import LazyString
 from trytond.transaction import Transaction
 
 from marcier_base.model import AgentOwnedMixin
@@ -26,6 +27,13 @@ KINDS = [
     ('no_data', "No Data"),
     ]
 ACTIVE = ['open', 'acknowledged']
+
+
+def detail_values(detail):
+    "The stored form of a rule's detail (message, values)"
+    if detail:
+        message, values = detail
+        return {'message': message, **values}
 
 
 class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
@@ -47,7 +55,12 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         help="The latest sample that still raised the alarm.")
     closed = fields.Timestamp("Closed", readonly=True)
     value = fields.Float("Value", readonly=True)
-    detail = fields.Char("Detail", readonly=True)
+    detail = fields.Function(fields.Char("Detail"), 'get_detail')
+    # What the rule saw, rendered in the reader's language: {'message':
+    # the rule's message, its values} (rules.py)
+    detail_values = fields.Dict(None, "Detail Values", readonly=True)
+    # The detail of alarms raised before details were rendered per reader
+    recorded_detail = fields.Char("Recorded Detail", readonly=True)
     occurrences = fields.Integer(
         "Occurrences", readonly=True,
         help="Samples that raised the alarm while it was active.")
@@ -86,12 +99,33 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def __register__(cls, module):
+        table_h = cls.__table_handler__(module)
+        # Migration from English details stored as text
+        if (table_h.column_exist('detail')
+                and not table_h.column_exist('recorded_detail')):
+            table_h.column_rename('detail', 'recorded_detail')
+        super().__register__(module)
+
+    @classmethod
     def default_state(cls):
         return 'open'
 
     @classmethod
     def default_occurrences(cls):
         return 1
+
+    def get_detail(self, name):
+        "The detail in the language of the transaction"
+        if not self.detail_values:
+            return self.recorded_detail
+        values = dict(self.detail_values)
+        message = values.pop('message')
+        if 'faults' in values:
+            return ', '.join(
+                gettext(f'marcier_iot.msg_bms_fault_{f.lower()}')
+                for f in values['faults'])
+        return gettext(f'marcier_iot.msg_alarm_detail_{message}', **values)
 
     def get_rec_name(self, name):
         return f'{self.vehicle.rec_name}: {self.kind_string}'
@@ -156,7 +190,7 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 if on and alarm:
                     to_update.extend([[alarm], {
                                 'updated': time, 'value': value,
-                                'detail': detail,
+                                'detail_values': detail_values(detail),
                                 'occurrences': alarm.occurrences + 1}])
                 elif on:
                     company, agent = owners[vehicle]
@@ -164,7 +198,8 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                             'company': company, 'agent': agent,
                             'vehicle': vehicle, 'kind': kind,
                             'opened': time, 'updated': time,
-                            'value': value, 'detail': detail})
+                            'value': value,
+                            'detail_values': detail_values(detail)})
                 elif alarm:
                     to_close.extend([[alarm], {'state': 'closed',
                                 'closed': time, 'value': value}])
@@ -189,7 +224,8 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 kind=kind, vehicle=alarm.vehicle.rec_name,
                 model=alarm.vehicle.model_name or '',
                 opened=f'{alarm.opened:%Y-%m-%d %H:%M}',
-                detail=alarm.detail or '')
+                detail=LazyString(
+                    lambda alarm: alarm.get_detail('detail') or '', alarm))
             if alarm.agent:
                 alarm.agent.notify('warning', title, body=body, record=alarm)
             with Transaction().set_context(company=alarm.company.id):
@@ -212,7 +248,8 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 ])
         cls.apply({v.id: (now, {'no_data': (True,
                         round((now - v.last_seen).total_seconds() / 60),
-                        f"silent since {v.last_seen:%Y-%m-%d %H:%M} UTC")})
+                        ('no_data',
+                            {'since': f'{v.last_seen:%Y-%m-%d %H:%M}'}))})
                 for v in silent},
             {v.id: (v.company.id, v.agent.id if v.agent else None)
                 for v in silent})

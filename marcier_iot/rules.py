@@ -2,7 +2,10 @@
 # repository contains the full copyright notices and license terms.
 """Alarm rules: from a vehicle's latest sample, whether each condition is
 on, off or (inside its hysteresis band) unchanged.  Pure functions, so that
-the listener evaluates a thousand vehicles per batch cheaply."""
+the listener evaluates a thousand vehicles per batch cheaply.
+
+A detail is (message, values): the alarm renders it in its reader's
+language (iot.alarm.detail)."""
 import math
 
 from marcier_wire import frames as dbc
@@ -15,7 +18,7 @@ GEOFENCE_MARGIN = 0.05  # a vehicle must come 5 % back inside to close
 def low_soc(config, values, areas):
     soc = values['soc']
     if soc < config.soc_low:
-        return True, soc, f"{soc:.1f} % left"
+        return True, soc, ('low_soc', {'soc': soc})
     if soc >= config.soc_low + HYSTERESIS:
         return False, soc, None
     return None, soc, None
@@ -24,9 +27,9 @@ def low_soc(config, values, areas):
 def over_temperature(config, values, areas):
     hottest = None
     for column, label, limit in [
-            ('battery_temp', "battery", config.battery_temp_high),
-            ('motor_temp', "motor", config.motor_temp_high),
-            ('controller_temp', "controller", config.motor_temp_high)]:
+            ('battery_temp', 'battery', config.battery_temp_high),
+            ('motor_temp', 'motor', config.motor_temp_high),
+            ('controller_temp', 'controller', config.motor_temp_high)]:
         value = values.get(column)
         if value is None:
             continue
@@ -37,7 +40,7 @@ def over_temperature(config, values, areas):
         return None, None, None
     margin, value, label = hottest
     if margin > 0:
-        return True, value, f"{label} at {value:.0f} °C"
+        return True, value, (f'{label}_temperature', {'value': value})
     if margin <= -HYSTERESIS:
         return False, value, None
     return None, value, None
@@ -48,8 +51,8 @@ def controller_fault(config, values, areas):
     if code is None:
         return None, None, None
     if code:
-        name = dbc.choice('Motor_Status', 'FaultCode', code) or "unknown"
-        return True, code, f"code 0x{code:04X} {name}"
+        name = dbc.choice('Motor_Status', 'FaultCode', code) or ''
+        return True, code, ('controller_fault', {'code': code, 'name': name})
     return False, 0, None
 
 
@@ -60,7 +63,7 @@ def battery_fault(config, values, areas):
     if flags:
         names = [n for b, n in enumerate(telemetry.BMS_FAULTS)
             if flags & (1 << b)]
-        return True, flags, ", ".join(names)
+        return True, flags, ('battery_fault', {'faults': names})
     return False, 0, None
 
 
@@ -72,7 +75,7 @@ def geofence(config, values, areas):
     nearest = min(
         distance_km(latitude, longitude, a[0], a[1]) - a[2] for a in areas)
     if nearest > 0:
-        return True, round(nearest, 2), f"{nearest:.1f} km outside"
+        return True, round(nearest, 2), ('geofence', {'km': nearest})
     if nearest <= -GEOFENCE_MARGIN * min(a[2] for a in areas):
         return False, round(nearest, 2), None
     return None, round(nearest, 2), None

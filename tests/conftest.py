@@ -3,6 +3,7 @@ the demo data, on PostgreSQL when CI=true (or MARCIER_TEST_DB is a
 postgresql:// URI), on SQLite otherwise."""
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -76,42 +77,78 @@ def output():
     return OUTPUT
 
 
+def copy_database(source, target):
+    "Copy the database of URI source (no one connected) to URI target"
+    if source.startswith('postgresql'):
+        base, name = source.rsplit('/', 1)
+        subprocess.run(['psql', base + '/postgres', '-qc',
+                f'CREATE DATABASE "{target.rsplit("/", 1)[1]}" '
+                f'TEMPLATE "{name}"'], check=True, timeout=300)
+    else:
+        shutil.copyfile(source.removeprefix('sqlite://'),
+            target.removeprefix('sqlite://'))
+
+
+@dataclass
+class Demo:
+    "A database set up by `marcier setup --demo`, left untouched"
+    uri: str
+    printed: str  # the set-up's notes: logins, keys
+
+
+@pytest.fixture(scope='session')
+def demo(tmp_path_factory):
+    """The demo, set up once per test run (minutes): each server of the
+    tests runs on a copy of it (seconds)"""
+    uri = test_database_uri(tmp_path_factory.mktemp('demo'))
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    env.pop('TRYTOND_DATABASE_URI', None)
+    try:
+        done = subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'],
+            env=env, cwd=ROOT, timeout=900, capture_output=True, text=True)
+        if done.returncode:
+            pytest.fail(f"marcier setup --demo failed:\n{done.stdout}\n"
+                f"{done.stderr[-5000:]}")
+        yield Demo(uri, done.stdout)
+    finally:
+        drop_database(uri)
+
+
 @contextlib.contextmanager
-def running_platform(folder, log_path, prepare=None, env=None):
-    """Set up a database with the demo data, call prepare(uri) if given,
-    serve it on a free port until the end of the with block; env adds to
-    the processes' environment"""
+def running_platform(demo, folder, log_path, prepare=None, env=None):
+    """Copy the demo database, call prepare(uri) if given, serve it on a
+    free port until the end of the with block; env adds to the processes'
+    environment"""
     uri = test_database_uri(folder)
     env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
     env.pop('TRYTOND_DATABASE_URI', None)
-    subprocess.run(
-        [*MARCIER, 'setup', '--db', uri, '--demo'], check=True, env=env,
-        cwd=ROOT, timeout=900)
-    if prepare:
-        prepare(uri)
-    port = free_port()
-    log = open(log_path, 'w')
-    process = subprocess.Popen(
-        [*MARCIER, 'serve', '--db', uri, '--port', str(port), '--no-cron'],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f'http://127.0.0.1:{port}/'
+    copy_database(demo.uri, uri)
     try:
-        wait_for(url, process)
-        database = uri.rsplit('/', 1)[1].removesuffix('.sqlite')
-        yield Platform(url, database, uri, process)
+        if prepare:
+            prepare(uri)
+        port = free_port()
+        with open(log_path, 'w') as log:
+            process = subprocess.Popen([*MARCIER, 'serve', '--db', uri,
+                    '--port', str(port), '--no-cron'],
+                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                url = f'http://127.0.0.1:{port}/'
+                wait_for(url, process)
+                database = uri.rsplit('/', 1)[1].removesuffix('.sqlite')
+                yield Platform(url, database, uri, process)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
         drop_database(uri)
 
 
 @pytest.fixture(scope='session')
-def platform(tmp_path_factory, output):
-    with running_platform(tmp_path_factory.mktemp('platform'),
+def platform(demo, tmp_path_factory, output):
+    with running_platform(demo, tmp_path_factory.mktemp('platform'),
             output / 'server.log') as platform:
         yield platform
 

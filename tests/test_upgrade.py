@@ -61,7 +61,10 @@ FILLED = [
 ADMIN_REWRITES = {'write_date', 'write_uid'}
 # (table, column) of the base that an upgrade may replace: each must be
 # checked in migrated_fields_checks
-MIGRATED = set()
+MIGRATED = {
+    # English text once; now rendered per reader, the old text kept
+    ('iot_alarm', 'detail'),
+    }
 
 # Runs a target (a module name, as `python -m`, or a script path) with the
 # base's code, then prints where the Marcier packages it used came from. The
@@ -235,7 +238,7 @@ def migrated_fields_checks(uri, before):
     vehicle-types migration (free-text model → catalogue model) adds here
     the check that every such record has its catalogue model (and vehicle
     type) filled, matching its old text, and lists the replaced columns in
-    MIGRATED."""
+    MIGRATED.  The alarms' English details are kept as recorded."""
     for table in ['device_vehicle', 'device_maintenance_plan',
             'lease_quotation_line', 'lease_contract_line']:
         named = {id_: row['model_name'] for id_, row in before[table].items()
@@ -245,6 +248,11 @@ def migrated_fields_checks(uri, before):
                 "the demo gives every vehicle a model")
         _, rows = query(uri, f'SELECT id, model_name FROM "{table}"')
         assert {i: m for i, m in rows if i in named} == named, table
+    # The alarms' details of the base: their text kept as recorded
+    recorded = {id_: row['detail'] for id_, row in before['iot_alarm'].items()}
+    assert any(recorded.values()), "the demo's alarms have details"
+    _, rows = query(uri, 'SELECT id, recorded_detail FROM iot_alarm')
+    assert {i: d for i, d in rows if i in recorded} == recorded
 
 
 @pytest.mark.upgrade

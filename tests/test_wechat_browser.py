@@ -82,7 +82,11 @@ def test_register_report_dispatch_rate(platform, fake_wechat, operator,
         technician.press('Tab')
         # The search window of the technicians the agent has
         dialog = office.locator('.modal-dialog', has_text="Search Technician")
-        dialog.locator('tr', has_text="agent_c").first.click()
+        try:
+            dialog.locator('tr', has_text="agent_c").first.click(timeout=15000)
+        except Exception:
+            office.screenshot(path=output / 'DEBUG-dialog.png')
+            raise
         dialog.locator('button', has_text="OK").click()
         expect(technician).to_have_value(re.compile("Chen Jie"))
         office.locator('button', has_text="Dispatch").click()

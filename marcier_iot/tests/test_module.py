@@ -7,6 +7,7 @@ import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from unittest.mock import patch
 from urllib.parse import quote
 
@@ -334,6 +335,41 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
             self.assertEqual(geofence.state, 'acknowledged')
             Alarm.close([geofence])
             self.assertEqual(Vehicle(vehicle.id).alarm_count, 1)
+
+    @with_transaction()
+    def test_alarm_detail_languages(self):
+        "An alarm's detail and warning read in each reader's language"
+        pool = Pool()
+        Alarm = pool.get('iot.alarm')
+        Notification = pool.get('res.notification')
+        Translation = pool.get('ir.translation')
+        Lang = pool.get('ir.lang')
+        company, agent, staff, operator, vehicle = self._setup()
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        chinese.translatable = True
+        chinese.save()
+        Translation.translation_import('zh_CN', 'marcier_iot', [
+                str(Path(__file__).parent.parent / 'locale' / 'zh_CN.po')])
+        staff.language = chinese
+        staff.save()
+        with set_company(company):
+            self._process(message('gw-v1', report(time.time(), soc=8.0,
+                        bf=0b100001)))
+            alarms = {a.kind: a for a in Alarm.search([])}
+            for language, low, faults in [
+                    ('en', "8.0 % left", "over-voltage, cell imbalance"),
+                    ('zh_CN', "剩余电量 8.0%", "过压, 电芯不均衡")]:
+                with Transaction().set_context(language=language):
+                    self.assertEqual(
+                        Alarm(alarms['low_soc'].id).detail, low)
+                    self.assertEqual(
+                        Alarm(alarms['battery_fault'].id).detail, faults)
+            bodies = {}
+            for note in Notification.search([('kind', '=', 'warning'),
+                        ('model', '=', 'iot.alarm')]):
+                bodies[note.user] = bodies.get(note.user, '') + note.body
+        self.assertIn("剩余电量 8.0%", bodies[staff])
+        self.assertIn("8.0 % left", bodies[operator])
 
     @with_transaction()
     def test_no_data_alarm(self):

@@ -21,28 +21,19 @@ def read_facts(uri):
 
 
 @pytest.fixture(scope='session')
-def secured(tmp_path_factory, output):
+def secured(demo, tmp_path_factory, output):
     "A running demo server with a second tenant and a broker folder"
-    notes = []
-
-    def prepare(uri):
-        # A second `setup --demo` keeps the data and prints the notes again
-        again = subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'],
-            check=True, cwd=ROOT, timeout=600, capture_output=True,
-            text=True)
-        notes.append(again.stdout)
-        read_facts(uri)  # seeds the second tenant before the server runs
-
     # The server writes the broker accounts there and signals the broker
     # of the device tests (tests/security/test_device.py)
     broker = tmp_path_factory.mktemp('mosquitto')
     env = {'TRYTOND_IOT__BROKER_DIR': str(broker),
         'TRYTOND_IOT__BROKER_PID_FILE': str(broker / 'mosquitto.pid')}
-    with running_platform(tmp_path_factory.mktemp('secured'),
-            output / 'security-server.log', prepare=prepare,
+    # read_facts seeds the second tenant before the server runs
+    with running_platform(demo, tmp_path_factory.mktemp('secured'),
+            output / 'security-server.log', prepare=read_facts,
             env=env) as platform:
         platform.broker_folder = broker
-        platform.setup_output = notes[0]
+        platform.setup_output = demo.printed
         yield platform
 
 
@@ -83,3 +74,15 @@ def secret(operator, gateway):
     record, = operator.search_read(
         'iot.gateway', [('username', '=', gateway)], ['secret'])
     return record['secret']
+
+
+def pytest_collection_modifyitems(items):
+    """The matrix deletes every record a role may delete: the other tests
+    of the server, which read the demo's records, run before it"""
+    matrix = [i for i in items
+        if i.nodeid.startswith('tests/security/test_matrix.py')]
+    rest = [i for i in items if i not in matrix]
+    secured = [k for k, i in enumerate(rest)
+        if i.nodeid.startswith('tests/security/')]
+    if matrix and secured:
+        items[:] = rest[:secured[-1] + 1] + matrix + rest[secured[-1] + 1:]

@@ -86,7 +86,9 @@ class Oracles:
                     continue
                 expected = (
                     policy.reaches(target, self.facts, role, owner)
-                    and 'r' in policy.rights(target, self.facts, role))
+                    and 'r' in policy.rights(target, self.facts, role)
+                    and policy.searches_through(
+                        model, self.facts, role, field, owner))
                 for name, domain in forms(field, relation, target, int(id_)):
                     self.add(model, role, f'{name}:{field}', owner,
                         expected, domain, visible & set(records))

@@ -37,6 +37,11 @@ class Grant:
     # 'own' (their agent's, alone or with others), 'company' (their
     # company's, no agent's) or 'shared'; other owners are out of reach
     agent_reach: dict = None
+    # relational fields agent staff may not search through (field access)
+    hidden_from_agents: tuple = ()
+    # relational fields agent staff search through to their own agent's
+    # records only (the rules of the relation model between)
+    agents_own_only: tuple = ()
 
 
 AGENT_OWNED = Grant(agent='rwcd')
@@ -117,14 +122,19 @@ POLICY = {
     'ir.cron': Grant(operator='', anyone='r', shared=True,
         admin_buttons=('run_once',)),
     'ir.rule': Grant(operator='', anyone='r', shared=True),
-    'res.group': Grant(operator='', anyone='r', shared=True),
+    # Who is in which group: agent staff see it of their own agent's staff
+    # only (the rules of 'res.user-res.group'; res.user.groups is hidden
+    # from them by field access)
+    'res.group': Grant(operator='', anyone='r', shared=True,
+        agents_own_only=('users',)),
     # Core models with agent data (issue 12).  Users: agent staff read
     # (the harmless fields of) their agent's staff and their company's
     # operators; operators read every user, as in Tryton
     'res.user': Grant(operator='', anyone='r', shared=True,
         admin_buttons=('reset_password', 'reset_second_factor'),
         refusals=('users cannot be deleted',),
-        agent_reach={'own': 'r', 'company': 'r'}),
+        agent_reach={'own': 'r', 'company': 'r'},
+        hidden_from_agents=('groups',)),
     # Parties belong to the companies and agents whose records use them
     # (marcier_base/party.py): agent staff change their customers' and
     # read the company's and agents' parties
@@ -218,6 +228,17 @@ def reaches(model, facts, role, owner):
         if grant_.agent_scope == 'own' and scoped:
             return owner == agent
     return True
+
+
+def searches_through(model, facts, role, field, owner):
+    """Whether the role may name a record of owner through the field in a
+    domain, beyond reaching the record itself"""
+    if not ROLES[role] or ROLES[role][0] != 'agent':
+        return True
+    grant_ = grant(model, facts)
+    if field in grant_.agents_own_only:
+        return ROLES[role][2] in owner.split('+')
+    return field not in grant_.hidden_from_agents
 
 
 def allowed(model, facts, role, operation, owner=None, button=None):
