@@ -152,6 +152,15 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
         'name', 'features', 'mall', 'mall_category', 'mall_model'}
 
     @classmethod
+    def __register__(cls, module):
+        new_keywords = not cls.__table_handler__(module).column_exist(
+            'mall_keywords')
+        super().__register__(module)
+        # Migration: the keywords of a catalogue made before they existed
+        if new_keywords:
+            cls.update_mall_keywords(cls.search([('mall', '=', True)]))
+
+    @classmethod
     def default_mall(cls):
         return False
 

@@ -138,5 +138,6 @@ def test_command_form_fills_from_own_vehicle(platform, output):
             dialog.locator('button', has_text="OK").click()
         assert 'error' not in answer.value.json(), answer.value.json()
         expect(vehicle).to_have_value(re.compile('MCA0001'))
+        # (the dialog fades out)
+        expect(page.locator('.modal-dialog:visible')).to_have_count(0)
         page.screenshot(path=output / 'device-command-on-change.png')
-        assert not page.locator('.modal-dialog:visible').count()

@@ -238,7 +238,8 @@ def migrated_fields_checks(uri, before):
     vehicle-types migration (free-text model → catalogue model) adds here
     the check that every such record has its catalogue model (and vehicle
     type) filled, matching its old text, and lists the replaced columns in
-    MIGRATED.  The alarms' English details are kept as recorded."""
+    MIGRATED.  The alarms' English details are kept as recorded; the mall's
+    search keywords are computed."""
     for table in ['device_vehicle', 'device_maintenance_plan',
             'lease_quotation_line', 'lease_contract_line']:
         named = {id_: row['model_name'] for id_, row in before[table].items()
@@ -253,6 +254,10 @@ def migrated_fields_checks(uri, before):
     assert any(recorded.values()), "the demo's alarms have details"
     _, rows = query(uri, 'SELECT id, recorded_detail FROM iot_alarm')
     assert {i: d for i, d in rows if i in recorded} == recorded
+    # The mall's search keywords, new, computed for the base's catalogue
+    _, rows = query(uri, 'SELECT mall_keywords FROM product_template '
+        'WHERE mall')
+    assert rows and all(k for k, in rows), "mall products without keywords"
 
 
 @pytest.mark.upgrade
