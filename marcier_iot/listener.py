@@ -33,6 +33,7 @@ class Listener:
         self.last_arrival = 0.0
         self.counters = Counter()
         self.lags = deque(maxlen=100_000)  # sample time → commit, seconds
+        self.timeline = {}  # first and last commit times, first batch size
         link.on_message = self.on_message
         for kind in topics.UPLINK:
             link.subscribe(topics.shared(tenant, kind))
@@ -164,10 +165,15 @@ class Listener:
         for reason, number in outcome.rejects.items():
             counters[f'rejected {reason}'] += number
         self.lags.extend(committed - t for t in outcome.sample_times)
+        # Rates are measured from the listener's own commits, not by
+        # polling the table (benchmarks/ingest.py)
+        self.timeline.setdefault('first_commit', committed)
+        self.timeline.setdefault('first_batch', len(batch))
+        self.timeline['last_commit'] = committed
 
     def stats(self):
-        "Counters so far and the lag percentiles, in milliseconds"
-        result = dict(self.counters)
+        "Counters so far, the commit timeline, the lag percentiles in ms"
+        result = {**self.counters, **self.timeline}
         lags = sorted(self.lags)
         if len(lags) >= 2:
             cuts = statistics.quantiles(lags, n=100)
