@@ -1,7 +1,8 @@
 """The `marcier` command: set up, fill and serve a Marcier database."""
 import argparse
-import logging
 import sys
+
+from marcier_wire import command
 
 from . import settings
 from .settings import SettingsError
@@ -117,17 +118,8 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format='%(levelname)s %(name)s: %(message)s')
-    try:
-        args.function(args)
-    except SettingsError as exception:
-        print(f"marcier: {exception}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return command.run('marcier', lambda: args.function(args),
+        args.verbose, SettingsError)
 
 
 if __name__ == '__main__':

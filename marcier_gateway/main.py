@@ -3,12 +3,12 @@ platform printed (`marcier gateway-config`), as on a gateway box; and the
 fleet simulator's loop that `marcier simulate` calls."""
 import argparse
 import configparser
-import logging
 import signal
 import sys
 import threading
 from pathlib import Path
 
+from marcier_wire import command
 from marcier_wire.errors import ConfigError
 from marcier_wire.transport import MqttLink, parse_broker
 
@@ -115,17 +115,9 @@ def main(argv=None):
     add_arguments(parser)
     parser.add_argument('-v', '--verbose', action='store_true')
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format='%(levelname)s %(name)s: %(message)s')
-    try:
-        run_gateway(args.config, args.bus, args.simulate)
-    except ConfigError as exception:
-        print(f"marcier-gateway: {exception}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return command.run('marcier-gateway',
+        lambda: run_gateway(args.config, args.bus, args.simulate),
+        args.verbose, ConfigError)
 
 
 if __name__ == '__main__':
