@@ -188,7 +188,7 @@ def abort(status):
 def language_links(request):
     "The switch link of each language, named in that language"
     return [{'code': language, 'tag': i18n.html_lang(language),
-            'name': i18n.Locale.parse(language).language_name,
+            'name': i18n.babel_locale(language).language_name,
             'url': with_query(request.path, request.args, lang=language)}
         for language in i18n.LANGUAGES]
 
