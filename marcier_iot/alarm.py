@@ -121,7 +121,7 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             return self.recorded_detail
         values = dict(self.detail_values)
         message = values.pop('message')
-        if 'faults' in values:
+        if message == 'battery_fault':  # the names of the BMS's flags
             return ', '.join(
                 gettext(f'marcier_iot.msg_bms_fault_{f.lower()}')
                 for f in values['faults'])

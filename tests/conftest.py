@@ -85,8 +85,8 @@ def copy_database(source, target):
                 f'CREATE DATABASE "{target.rsplit("/", 1)[1]}" '
                 f'TEMPLATE "{name}"'], check=True, timeout=300)
     else:
-        shutil.copyfile(source.removeprefix('sqlite://'),
-            target.removeprefix('sqlite://'))
+        shutil.copyfile(source.removeprefix('sqlite:///'),
+            target.removeprefix('sqlite:///'))
 
 
 @dataclass
