@@ -1,6 +1,7 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 import json
+from importlib import import_module
 from pathlib import Path
 
 from trytond.exceptions import UserError
@@ -40,6 +41,20 @@ def create_user(login, company, role, agent=None):
                                     'marcier_base', role)}])],
                 }])
     return user
+
+
+def load_chinese(module):
+    """Make Chinese a translatable language with module's zh_CN.po loaded
+    (the test database has none); return the language"""
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    chinese, = Lang.search([('code', '=', 'zh_CN')])
+    chinese.translatable = True
+    chinese.save()
+    pool.get('ir.translation').translation_import('zh_CN', module, [
+            str(Path(import_module(module).__file__).parent
+                / 'locale' / 'zh_CN.po')])
+    return chinese
 
 
 def setup_agents(test):
@@ -269,14 +284,8 @@ class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         "Each recipient reads a message in their own language"
         pool = Pool()
         Notification = pool.get('res.notification')
-        Translation = pool.get('ir.translation')
-        Lang = pool.get('ir.lang')
         company, agent_a, _, staff_a, staff_b, _ = self._setup()
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        chinese.translatable = True
-        chinese.save()
-        Translation.translation_import('zh_CN', 'marcier_base', [
-                str(Path(__file__).parent.parent / 'locale' / 'zh_CN.po')])
+        chinese = load_chinese('marcier_base')
         staff_a.language = chinese
         staff_a.save()
         title = lazy_gettext('marcier_base.msg_welcome_title')

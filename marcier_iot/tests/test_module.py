@@ -7,7 +7,6 @@ import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from unittest.mock import patch
 from urllib.parse import quote
 
@@ -25,7 +24,8 @@ from trytond.tests.test_tryton import (
 from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import create_agent, create_user
+from marcier_base.tests.test_module import (
+    create_agent, create_user, load_chinese)
 from marcier_wire import topics
 from marcier_wire.transport import parse_broker
 
@@ -342,15 +342,8 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         pool = Pool()
         Alarm = pool.get('iot.alarm')
         Notification = pool.get('res.notification')
-        Translation = pool.get('ir.translation')
-        Lang = pool.get('ir.lang')
         company, agent, staff, operator, vehicle = self._setup()
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        chinese.translatable = True
-        chinese.save()
-        Translation.translation_import('zh_CN', 'marcier_iot', [
-                str(Path(__file__).parent.parent / 'locale' / 'zh_CN.po')])
-        staff.language = chinese
+        staff.language = load_chinese('marcier_iot')
         staff.save()
         with set_company(company):
             self._process(message('gw-v1', report(time.time(), soc=8.0,

@@ -4,7 +4,6 @@ import datetime as dt
 import io
 import logging
 import re
-from pathlib import Path
 
 from PIL import Image
 
@@ -16,7 +15,7 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
-from marcier_base.tests.test_module import setup_agents
+from marcier_base.tests.test_module import load_chinese, setup_agents
 from marcier_device.tests.test_module import as_user
 
 from .. import images
@@ -290,12 +289,7 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         Store = pool.get('wechat.store')
         Notification = pool.get('res.notification')
         self._setup()
-        Lang = pool.get('ir.lang')
-        Lang.write(Lang.search([('code', '=', 'zh_CN')]),
-            {'translatable': True})
-        pool.get('ir.translation').translation_import(
-            'zh_CN', 'marcier_wechat', [str(
-                    Path(__file__).parent.parent / 'locale' / 'zh_CN.po')])
+        load_chinese('marcier_wechat')
         user, chinese = WeChatUser.create([{'account': self.account.id,
                     'openid': 'o-2', 'language': 'en'}, {
                     'account': self.account.id, 'openid': 'o-3'}])
