@@ -136,7 +136,6 @@ def cards(listings):
     City = pool.get('marcier.city')
     Price = pool.get('mall.listing.price')
     Image = pool.get('product.image')
-    Company = pool.get('company.company')
     if not listings:
         return []
     listing, template, category = (Listing.__table__(),
@@ -173,32 +172,24 @@ def cards(listings):
     cursor = Transaction().connection.cursor()
     cursor.execute(*query)
     rows = {r[0]: r for r in cursor}
-    currencies = {c.id: c.currency for c in Company.browse(
-            {r[9] for r in rows.values()})}
-    names = translated({
-            'product.template,name': {r[14] for r in rows.values()},
-            'product.category,name': {r[15] for r in rows.values()},
-            'marcier.city,name': {r[16] for r in rows.values()},
-            'mall.listing,promotion_text': set(rows),
-            })
+    currencies = company_currencies()
+    names = translated()
     result = []
     for listing in listings:
         (id_, name, category_, city_, agent_, load, new, promotion, text,
             company, month, day, cover_id, cover_date, template_id,
             category_id, city_id) = rows[listing.id]
-        name = names.get(('product.template,name', template_id), name)
-        category_ = names.get(
-            ('product.category,name', category_id), category_)
-        city_ = names.get(('marcier.city,name', city_id), city_)
-        text = names.get(('mall.listing,promotion_text', id_), text)
+        name = names['product.template,name'].get(template_id, name)
+        category_ = names['product.category,name'].get(category_id, category_)
+        city_ = names['marcier.city,name'].get(city_id, city_)
+        text = names['mall.listing,promotion_text'].get(id_, text)
         amount, unit = (month, 'month') if month is not None else (
             day, 'day')
         result.append({
                 'id': id_, 'name': name, 'category': category_,
                 'city': city_ or '', 'agent': agent_, 'rated_load': load,
                 'price': {'amount': amount, 'unit': unit,
-                    'symbol': currencies[company].symbol,
-                    'currency': currencies[company].code}
+                    **currencies[company]}
                 if amount is not None else None,
                 'is_new': bool(new),
                 'promotion': text if promotion else None,
@@ -209,29 +200,51 @@ def cards(listings):
     return result
 
 
-def translated(names):
-    """The translations in the transaction's language of names, {'model,
-    field': ids}, as {('model,field', id): text}; none in the default
-    language (the columns hold it).  One query where the ORM reads each
-    model in turn."""
+# The translatable texts of the cards
+CARD_TEXTS = ['product.template,name', 'product.category,name',
+    'marcier.city,name', 'mall.listing,promotion_text']
+
+
+def translated():
+    """The cards' texts in the transaction's language, {'model,field':
+    {id: text}}, empty in the default language (the columns hold it);
+    cached, so that a page in another language costs no query more than
+    one in the default language"""
     pool = Pool()
     Configuration = pool.get('ir.configuration')
     Translation = pool.get('ir.translation')
     language = Transaction().language
-    ids = set().union(*names.values()) - {None}
-    if language == Configuration.get_language() or not ids:
-        return {}
-    translation = Translation.__table__()
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*translation.select(
-            translation.name, translation.res_id, translation.value,
-            where=(translation.lang == language)
-            & (translation.type == 'model')
-            & (translation.fuzzy == Literal(False))
-            & fields.SQL_OPERATORS['in'](translation.name, list(names))
-            & fields.SQL_OPERATORS['in'](translation.res_id, list(ids))))
-    return {(name, res_id): value for name, res_id, value in cursor
-        if value and res_id in names[name]}
+    if language == Configuration.get_language():
+        return {name: {} for name in CARD_TEXTS}
+    key = ('translations', language)
+    texts = pages.get(key)
+    if texts is None:
+        texts = {name: {} for name in CARD_TEXTS}
+        translation = Translation.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*translation.select(
+                translation.name, translation.res_id, translation.value,
+                where=(translation.lang == language)
+                & (translation.type == 'model')
+                & (translation.fuzzy == Literal(False))
+                & fields.SQL_OPERATORS['in'](translation.name, CARD_TEXTS)))
+        for name, res_id, value in cursor:
+            if value:
+                texts[name][res_id] = value
+        texts = pages.set(key, texts)
+    return texts
+
+
+def company_currencies():
+    "{company id: {'symbol', 'currency'}} of the companies' currencies"
+    Company = Pool().get('company.company')
+    currencies = pages.get('currencies')
+    if currencies is None:
+        currencies = pages.set('currencies', {
+                c.id: {'symbol': c.currency.symbol,
+                    'currency': c.currency.code}
+                for c in Company.search([])})
+    return currencies
 
 
 def card(listing):

@@ -377,6 +377,25 @@ class MallRouteTestCase(RouteTestCase):
         page = self.client(None).get('/mall/999999').text
         self.assertIn("已下架", page)
 
+    def test_translation_renamed(self):
+        "A product renamed in Chinese shows at once on cached pages"
+        client = self.client('zh-CN')
+        self.assertIn("高尔夫球车 G4", client.get('/mall').text)
+        self._rename_cart("高尔夫球车 G4 新款")
+        try:
+            self.assertIn("高尔夫球车 G4 新款", client.get('/mall').text)
+            self.assertIn("Golf Cart G4", self.client('en').get('/mall').text)
+        finally:
+            self._rename_cart("高尔夫球车 G4")
+
+    def _rename_cart(self, name):
+        with Transaction().start(DB_NAME, 0, context={'language': 'zh_CN'}
+                ) as transaction:
+            Template = Pool().get('product.template')
+            Template.write(Template.search([('code', '=', 'Golf-Cart-G4')]),
+                {'name': name})
+            transaction.commit()
+
     def test_inquiry_errors_chinese(self):
         "The inquiry form's errors in the page's language"
         client = self.client('zh-CN')
