@@ -95,9 +95,9 @@ def simulated_reports(members, tenant):
     import can
 
     from marcier_gateway.vehicle import SimulatedVehicle
-    from marcier_wire import frames as dbc
     from marcier_wire import payload as telemetry
-    from marcier_wire import topics
+    from marcier_wire import profile, topics
+    decoder = profile.builtin().decoder()
     per_vehicle = []
     for member in members:
         channel = f'bench-{member.gateway_id}'
@@ -110,11 +110,12 @@ def simulated_reports(members, tenant):
         for _ in range(REPORTS):
             for _ in range(5):
                 vehicle.step(1.0)
-            frames = {}
+            values, extra = {}, {}
             while (frame := gateway_bus.recv(timeout=0)) is not None:
-                name, signals = dbc.decode(frame)
-                frames[name] = signals
-            payload = telemetry.report(0, frames)
+                decoded = decoder.decode_frame(frame)
+                values.update(decoded.values)
+                extra.update(decoded.extra)
+            payload = telemetry.report(0, values, extra)
             reports.append((member, topic, payload.split(b',', 1)[1]))
         bus.shutdown()
         gateway_bus.shutdown()
@@ -241,11 +242,11 @@ def copy_ceiling(database, reports):
     rows = []
     now = time.time()
     for n, (member, topic, rest) in enumerate(reports):
-        epoch, values = telemetry.parse(
+        epoch, values, extra = telemetry.parse(
             b'{"ts":%.3f,' % (now - n * 0.001) + rest, now)
         time_ = ingest.utc(epoch)
         rows.append((n % VEHICLES + 1, 1, 1, time_, time_, 0, time_,
-                *values.values()))
+                *values.values(), extra))
     columns = ', '.join(STORED)
     with psycopg.connect(database.uri + database.name) as conn:
         conn.execute('CREATE TEMPORARY TABLE scratch '

@@ -23,6 +23,7 @@ class Member:
     soc: float = 80.0
     odometer: float = 0.0
     working_hours: float = 0.0
+    profile: object = None  # its vehicle type's; None: the built-in one
 
 
 class Fleet:
@@ -37,10 +38,11 @@ class Fleet:
                 can.Bus(interface='virtual', channel=channel),
                 member.home, member.radius, seed=member.gateway_id,
                 soc=member.soc, odometer=member.odometer,
-                working_hours=member.working_hours)
+                working_hours=member.working_hours, profile=member.profile)
             gateway = Gateway(member.gateway_id, tenant, make_link(member),
                 can.Bus(interface='virtual', channel=channel),
-                spool_dir / f'{member.gateway_id}.sqlite', interval=interval)
+                spool_dir / f'{member.gateway_id}.sqlite', interval=interval,
+                profile=member.profile)
             # Spread the vehicles over the step so the load is even
             self.pairs.append([rng.uniform(0, STEP), vehicle, gateway])
         self.started = False
@@ -56,6 +58,10 @@ class Fleet:
                 pair[0] += now
         for pair in self.pairs:
             due, vehicle, gateway = pair
+            if vehicle.profile is not gateway.profile:
+                # the platform gave the gateway its vehicle's type: the
+                # simulated vehicle is of that type
+                vehicle.use(gateway.profile)
             if now >= due:
                 vehicle.step(STEP)
                 gateway.tick(now)

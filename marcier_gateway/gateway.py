@@ -1,16 +1,21 @@
-"""The vehicle gateway: reads the controller's CAN frames, keeps the latest
-signals and publishes a compact report every interval on its own topic; it
-answers the platform's commands.  While the broker is unreachable reports go
-to a disk spool and are resent, oldest first, before any new one."""
+"""The vehicle gateway: decodes the controller's CAN frames with its vehicle
+type's profile (DBC and signal map), keeps the latest values and publishes
+a compact report every interval on its own topic; it answers the
+platform's commands and takes a new profile from its retained config
+topic.  While the broker is unreachable reports go to a disk spool and are
+resent, oldest first, before any new one."""
 import json
 import logging
 import time
+from pathlib import Path
 
 import cantools
+import can
 
-from marcier_wire import frames as dbc
 from marcier_wire import payload as telemetry
+from marcier_wire import profile as profiles
 from marcier_wire import topics
+from marcier_wire.mapping import UnknownFrame
 
 from .spool import Spool
 
@@ -23,14 +28,18 @@ INTERVALS = (1, 3600)  # accepted report intervals, seconds
 class Gateway:
 
     def __init__(self, gateway_id, tenant, link, bus, spool_path,
-            interval=5.0):
+            interval=None, profile=None):
+        """profile: the vehicle type's (default: the one the last config
+        message brought, kept next to the spool, else the built-in
+        vehicle's); interval overrides the profile's"""
         self.id = gateway_id
         self.tenant = tenant
         self.link = link
         self.bus = bus
         self.spool = Spool(spool_path)
-        self.interval = interval
-        self.frames = {}  # message name → latest decoded signals
+        self.profile_path = Path(spool_path).with_suffix('.profile.json')
+        self.interval_override = interval
+        self.use(profile or self.saved_profile() or profiles.builtin())
         self.bad_frames = 0
         self.next_report = 0
         self.started = time.time()
@@ -43,6 +52,25 @@ class Gateway:
         link.on_published = self.on_published
         link.on_connection = self.on_connection
         link.subscribe(topics.topic(tenant, gateway_id, topics.COMMAND))
+        link.subscribe(topics.topic(tenant, gateway_id, topics.CONFIG))
+
+    def use(self, profile):
+        "Decode with profile from now on"
+        self.profile = profile
+        self.decoder = profile.decoder()
+        self.interval = self.interval_override or profile.interval
+        self.values = {}  # quantity key → latest value
+        self.extra = {}  # 'Message.Signal' → latest value of the others
+        self.seen = set()  # names of the messages decoded
+
+    def saved_profile(self):
+        try:
+            return profiles.Profile.from_json(self.profile_path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except profiles.ProfileError as error:
+            logger.warning("%s: saved profile ignored, %s", self.id, error)
+            return None
 
     def tick(self, now):
         "Called often by the owner's loop"
@@ -50,21 +78,23 @@ class Gateway:
         self.confirm_commands(now)
         if now >= self.next_report:
             self.next_report = now + self.interval
-            if 'BMS_Pack' in self.frames:
+            if self.values:
                 self.send(topics.TELEMETRY,
-                    telemetry.report(now, self.frames))
+                    telemetry.report(now, self.values, self.extra))
         if self.backlog and self.link.connected:
             self.drain()
 
     def read_bus(self):
         while (frame := self.bus.recv(timeout=0)) is not None:
             try:
-                name, signals = dbc.decode(frame)
-            except (dbc.UnknownFrame, cantools.database.DecodeError,
+                decoded = self.decoder.decode_frame(frame)
+            except (UnknownFrame, cantools.database.DecodeError,
                     ValueError):
                 self.bad_frames += 1
                 continue
-            self.frames[name] = signals
+            self.seen.add(decoded.message)
+            self.values.update(decoded.values)
+            self.extra.update(decoded.extra)
 
     def send(self, kind, payload):
         topic = topics.topic(self.tenant, self.id, kind)
@@ -98,6 +128,8 @@ class Gateway:
             "connected" if connected else "lost the broker")
 
     def on_command(self, topic, payload, token):
+        if topic.endswith('/' + topics.CONFIG):
+            return self.on_config(payload)
         try:
             command = json.loads(payload)
             ident = command['id']
@@ -107,10 +139,12 @@ class Gateway:
             return
         if ident in self.answers:  # a redelivery: answer the same
             self.send(topics.ACK, self.answers[ident])
+        elif name in {'lock', 'unlock'} and not self.profile.lock:
+            self.answer(ident, False,
+                f"vehicle type {self.profile.code} has no drive lock")
         elif name in {'lock', 'unlock'}:
             lock = name == 'lock'
-            self.bus.send(dbc.encode('GW_Command', {
-                        'DriveLockRequest': 1 if lock else 2}))
+            self.bus.send(self.lock_frame(lock))
             self.awaiting.append(
                 (ident, time.time() + LOCK_TIMEOUT, lock))
         elif name == 'interval':
@@ -130,10 +164,34 @@ class Gateway:
         else:
             self.answer(ident, False, f"unknown command {name!r}")
 
+    def on_config(self, payload):
+        "A profile from the platform: run it and keep it for restarts"
+        if not payload:
+            return  # the platform cleared the retained profile
+        try:
+            profile = profiles.Profile.from_json(payload)
+        except profiles.ProfileError as error:
+            logger.warning("%s: profile refused, %s", self.id, error)
+            return
+        if profile.digest != self.profile.digest:
+            self.use(profile)
+            self.profile_path.write_bytes(payload)
+            logger.info("%s: now a %s (profile %s)", self.id, profile.code,
+                profile.digest)
+
+    def lock_frame(self, lock):
+        command = self.profile.lock
+        message = self.profile.database.get_message_by_name(command.message)
+        signals = {s.name: 0 for s in message.signals}
+        signals[command.signal] = command.lock if lock else command.unlock
+        return can.Message(arbitration_id=message.frame_id,
+            is_extended_id=message.is_extended_frame, is_fd=message.is_fd,
+            data=message.encode(signals, strict=False))
+
     def confirm_commands(self, now):
         if not self.awaiting:
             return
-        locked = self.frames.get('Vehicle_Status', {}).get('DriveLocked')
+        locked = self.values.get('lock')
         waiting = []
         for ident, deadline, lock in self.awaiting:
             if locked is not None and bool(locked) == lock:
@@ -155,24 +213,35 @@ class Gateway:
         self.send(topics.ACK, payload)
 
     def diagnostics(self):
-        "What a technician asks first, read from the latest frames"
-        bms = self.frames.get('BMS_Faults', {})
-        motor = self.frames.get('Motor_Status', {})
-        temperatures = self.frames.get('BMS_Temperatures', {})
-        code = int(motor.get('FaultCode', 0))
+        "What a technician asks first, read from the latest values"
+        code = int(self.values.get('fc', 0))
+        extra = self.extra
         return {
-            'bms_faults': [n for n in telemetry.BMS_FAULTS if bms.get(n)],
+            'vehicle_type': self.profile.code,
+            'profile': self.profile.digest,
+            'bms_faults': [n for n in telemetry.BMS_FAULTS
+                if extra.get(f'BMS_Faults.{n}')],
             'fault_code': code,
-            'fault': dbc.choice('Motor_Status', 'FaultCode', code),
+            'fault': self.fault_name(code),
             'cell_voltage_spread': round(
-                temperatures.get('CellVoltageMax', 0)
-                - temperatures.get('CellVoltageMin', 0), 3),
-            'messages_seen': sorted(self.frames),
+                extra.get('BMS_Temperatures.CellVoltageMax', 0)
+                - extra.get('BMS_Temperatures.CellVoltageMin', 0), 3),
+            'messages_seen': sorted(self.seen),
             'bad_frames': self.bad_frames,
             'spooled': len(self.spool),
             'interval': self.interval,
             'uptime': round(time.time() - self.started),
             }
+
+    def fault_name(self, code):
+        "The DBC's name of a fault code, or None"
+        entry = self.profile.mapping.entries.get('fc')
+        if entry is None:
+            return None
+        signal = self.profile.database.get_message_by_name(
+            entry.message).get_signal_by_name(entry.signal)
+        named = (signal.choices or {}).get(code)
+        return str(named) if named is not None else None
 
     def close(self):
         self.spool.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from marcier_wire import command
 from marcier_wire.errors import ConfigError
+from marcier_wire.profile import Profile
 from marcier_wire.transport import MqttLink, parse_broker
 
 
@@ -45,7 +46,13 @@ def run_gateway(config_file, bus_spec=None, simulate=False):
         ident, tenant = section['id'], section['tenant']
         broker = parse_broker(section['broker'])
         interval = section.getfloat('report_interval', 5)
-    except (KeyError, ValueError) as exception:
+        # the vehicle type's profile, written next to the config
+        profile = None
+        if section.get('profile'):
+            path = Path(config_file).parent / section['profile']
+            profile = Profile.from_json(path.read_bytes())
+    except (KeyError, ValueError, OSError) as exception:
+        # (ProfileError is a ValueError)
         raise ConfigError(
             f"bad gateway config {config_file}: {exception}") from None
     channel = f'marcier-{ident}'
@@ -54,12 +61,12 @@ def run_gateway(config_file, bus_spec=None, simulate=False):
     if simulate:
         vehicle = SimulatedVehicle(
             open_bus(bus_spec or section.get('bus'), channel),
-            (31.2304, 121.4737), 20, seed=ident)
+            (31.2304, 121.4737), 20, seed=ident, profile=profile)
     link = MqttLink(broker, ident, persistent=True)
     # A relative spool is relative to where the gateway runs
     node = Gateway(ident, tenant, link, bus,
         section.get('spool', str(Path('var', 'gateway', f'{ident}.sqlite'))),
-        interval=interval)
+        interval=interval, profile=profile)
     last_step = [0.0]
 
     def tick(now):

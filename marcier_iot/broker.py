@@ -46,7 +46,8 @@ def acl_file(tenant, platform_user, gateways):
         lines.append(f'user {gateway}\n'
             + ''.join(f'topic write {topics.topic(tenant, gateway, kind)}\n'
                 for kind in topics.UPLINK)
-            + f'topic read {topics.topic(tenant, gateway, topics.COMMAND)}'
+            + f'topic read {topics.topic(tenant, gateway, topics.COMMAND)}\n'
+            + f'topic read {topics.topic(tenant, gateway, topics.CONFIG)}'
             '\n\n')
     return ''.join(lines)
 

@@ -1,5 +1,6 @@
-"""Publish one downlink message from the back office (a command to a
-gateway) and wait for the broker to take it."""
+"""Publish downlink messages from the back office (a command to a gateway,
+a vehicle type's profile retained on gateways' config topics) and wait
+for the broker to take them."""
 import threading
 import uuid
 
@@ -15,11 +16,18 @@ def check(broker):
             "demo fleet does not run in this process")
 
 
-def publish(broker, topic, payload, timeout=5):
+def publish(broker, topic, payload, timeout=5, retain=False):
     "Raise ConnectionError unless the broker acknowledged the message"
+    publish_all(broker, [(topic, payload, retain)], timeout)
+
+
+def publish_all(broker, messages, timeout=5):
+    """Publish messages [(topic, payload, retain)] through one connection;
+    raise ConnectionError unless the broker acknowledged them all"""
     if broker is None:
         check(broker)
-        HUB.route(topic, payload)
+        for topic, payload, retain in messages:
+            HUB.route(topic, payload, retain=retain)
         return
     connected = threading.Event()
     refused = []
@@ -45,10 +53,13 @@ def publish(broker, topic, payload, timeout=5):
         if not connected.wait(timeout) or refused:
             raise ConnectionError("the broker refused the platform: "
                 f"{refused[0] if refused else 'no answer'}")
-        info = client.publish(topic, payload, qos=1)
-        info.wait_for_publish(timeout)
-        if not info.is_published():
-            raise ConnectionError("the broker did not acknowledge in time")
+        sent = [client.publish(topic, payload, qos=1, retain=retain)
+            for topic, payload, retain in messages]
+        for info in sent:
+            info.wait_for_publish(timeout)
+            if not info.is_published():
+                raise ConnectionError(
+                    "the broker did not acknowledge in time")
     finally:
         client.disconnect()
         client.loop_stop()

@@ -4,6 +4,7 @@
 id gives it a broker account and rewrites the broker's password file and
 ACL once the transaction ends."""
 import logging
+from pathlib import Path
 
 from trytond import config
 from trytond.i18n import gettext
@@ -149,8 +150,9 @@ class Gateway(ModelSQL, ModelView):
             broker.acl_file(configuration.tenant, platform_user,
                 [g.username for g in gateways]))
 
-    def config_text(self, broker_uri=None):
-        "The gateway's config file, as `marcier gateway --config` reads it"
+    def config_text(self, broker_uri=None, profile=None):
+        """The gateway's config file, as `marcier gateway --config` reads
+        it; profile names the file of its vehicle type's profile"""
         pool = Pool()
         Configuration = pool.get('iot.configuration')
         configuration = Configuration(1)
@@ -168,4 +170,18 @@ class Gateway(ModelSQL, ModelView):
             f"commands = {topics.topic(tenant, self.username, topics.COMMAND)}\n"
             f"report_interval = {configuration.report_interval}\n"
             "bus = auto\n"
-            f"spool = var/gateway/{self.username}.sqlite\n")
+            f"spool = var/gateway/{self.username}.sqlite\n"
+            + (f"profile = {profile}\n" if profile else ""))
+
+    def write_config(self, folder, broker_uri=None):
+        """Write the config file and the vehicle type's profile next to it
+        into folder; return their paths"""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        profile = folder / f'{self.username}.profile.json'
+        profile.write_bytes(self.vehicle.profile().to_json())
+        config = folder / f'{self.username}.conf'
+        config.write_text(self.config_text(broker_uri, profile.name),
+            encoding='utf-8')
+        config.chmod(0o600)  # it holds the gateway's password
+        return config, profile

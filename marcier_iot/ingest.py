@@ -44,18 +44,23 @@ def utc(epoch):
 
 
 def directory(gateway_ids):
-    "{gateway id: (vehicle id, company id, agent id)} of active vehicles"
-    Vehicle = Pool().get('device.vehicle')
-    table = Vehicle.__table__()
+    """{gateway id: (vehicle id, company id, agent id, vehicle type id)} of
+    active vehicles"""
+    pool = Pool()
+    Vehicle = pool.get('device.vehicle')
+    Template = pool.get('product.template')
+    table, template = Vehicle.__table__(), Template.__table__()
     cursor = Transaction().connection.cursor()
     found = {}
     ids = list(gateway_ids)
     for start in range(0, len(ids), 1000):
-        cursor.execute(*table.select(
+        cursor.execute(*table.join(template, 'LEFT',
+                condition=table.product == template.id).select(
                 table.gateway_id, table.id, table.company, table.agent,
+                template.vehicle_type,
                 where=table.gateway_id.in_(ids[start:start + 1000])
                 & (table.active == True)))  # noqa: E712
-        found.update((g, (v, c, a)) for g, v, c, a in cursor)
+        found.update((g, (v, c, a, t)) for g, v, c, a, t in cursor)
     return found
 
 
@@ -66,9 +71,11 @@ def process(tenant, messages, now):
     Alarm = pool.get('iot.alarm')
     Command = pool.get('iot.command')
     RejectLog = pool.get('iot.telemetry.reject')
+    VehicleType = pool.get('iot.vehicle.type')
     outcome = Outcome()
     routes = [topics.parse(m.topic, tenant) for m in messages]
     vehicles = directory({r[0] for r in routes if r})
+    ranges = VehicleType.ranges({t for *_, t in vehicles.values() if t})
     rows, seen, latest, answers, rejects = [], set(), {}, [], []
     positions = {}  # vehicle → (time, latitude, longitude) of its last fix
     for message, route in zip(messages, routes):
@@ -79,11 +86,12 @@ def process(tenant, messages, now):
             if gateway not in vehicles:
                 raise Reject('unknown_vehicle', f'no vehicle has gateway '
                     f'{gateway}')
-            vehicle, company, agent = vehicles[gateway]
+            vehicle, company, agent, type_ = vehicles[gateway]
             if route[1] == topics.ACK:
                 answers.append((vehicle, parse_ack(message.payload)))
                 continue
-            epoch, values = telemetry.parse(message.payload, now)
+            epoch, values, extra = telemetry.parse(
+                message.payload, now, ranges.get(type_))
         except Reject as reject:
             outcome.rejects[reject.reason] += 1
             rejects.append((utc(message.received), message.topic, gateway,
@@ -96,7 +104,7 @@ def process(tenant, messages, now):
         seen.add((vehicle, time))
         received = utc(message.received)
         rows.append((vehicle, company, agent, time, received, 0, received,
-                *values.values()))
+                *values.values(), extra))
         outcome.sample_times.append(epoch)
         if vehicle not in latest or latest[vehicle][0] < time:
             latest[vehicle] = (time, values)
@@ -111,7 +119,8 @@ def process(tenant, messages, now):
         outcome.stored = Telemetry.store(rows)
         outcome.duplicates += len(rows) - outcome.stored
         Vehicle.update_live_state(latest)
-        owners = {v: (c, a) for v, c, a in vehicles.values() if v in latest}
+        owners = {v: (c, a) for v, c, a, _ in vehicles.values()
+            if v in latest}
         Alarm.evaluate(latest, owners, Vehicle.iot_service_areas(
                 {v: agent for v, (_, agent) in owners.items()}))
     if answers:

@@ -30,8 +30,12 @@ def members(count=None):
     gateways = Gateway.search([('vehicle.active', '=', True)],
         limit=count, order=[('username', 'ASC')])
     result = []
+    profiles = {}  # vehicle type → profile: one DBC parsed per type
     for gateway in gateways:
         vehicle = gateway.vehicle
+        type_ = vehicle.vehicle_type
+        if type_ not in profiles:
+            profiles[type_] = vehicle.profile()
         city = vehicle.agent.city if vehicle.agent else None
         if city:
             home, radius = (city.latitude, city.longitude), city.radius
@@ -41,12 +45,15 @@ def members(count=None):
         result.append(Member(gateway.username, gateway.secret, home, radius,
                 soc=vehicle.soc if vehicle.soc is not None else 80.0,
                 odometer=vehicle.odometer or 0.0,
-                working_hours=vehicle.working_hours or 0.0))
+                working_hours=vehicle.working_hours or 0.0,
+                profile=profiles[type_]))
     return result
 
 
-def gateway_config(vehicle, broker_uri=None):
-    "The config text of the gateway of a vehicle given by serial or gateway"
+def gateway_config(vehicle, broker_uri=None, output=None):
+    """The config text of the gateway of a vehicle given by serial or
+    gateway; with output, the paths of its config and profile files
+    written into that folder"""
     Gateway = Pool().get('iot.gateway')
     gateways = Gateway.search(['OR',
             ('username', '=', vehicle),
@@ -54,6 +61,8 @@ def gateway_config(vehicle, broker_uri=None):
     if not gateways:
         raise ConfigError(f"no vehicle with serial or gateway {vehicle!r}"
             " has gateway credentials (does it have a gateway id?)")
+    if output:
+        return gateways[0].write_config(output, broker_uri)
     return gateways[0].config_text(broker_uri)
 
 

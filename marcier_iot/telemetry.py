@@ -1,9 +1,12 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 import datetime as dt
+import json
+import re
 
+from sql import Cast, Literal
 from sql.aggregate import Avg, Count, Max, Min
-from sql.functions import DateTrunc
+from sql.functions import DateTrunc, Function
 
 from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
@@ -16,10 +19,35 @@ from marcier_wire.payload import COLUMNS, FIELDS, REJECT_REASONS
 
 # Columns written by the listener, in this order
 STORED = ['vehicle', 'company', 'agent', 'timestamp', 'received',
-    'create_uid', 'create_date'] + COLUMNS
+    'create_uid', 'create_date'] + COLUMNS + ['extra']
 COPY_TYPES = ['int4', 'int4', 'int4', 'timestamp', 'timestamp', 'int4',
     'timestamp'] + [
-    {float: 'float8', int: 'int4', bool: 'bool'}[f.type] for f in FIELDS]
+    {float: 'float8', int: 'int4', bool: 'bool'}[f.type] for f in FIELDS] + [
+    'jsonb']
+# The chart's measures of the telemetry columns, and how a bucket sums up
+# its samples
+MEASURES = {'voltage': Avg, 'current': Avg, 'soc': Avg, 'battery_temp': Max,
+    'speed': Avg, 'lift_height': Max, 'load_weight': Max, 'brush_speed': Avg,
+    'water_level': Min, 'vacuum': Avg}
+# What a signal of the extra column may be called ('Message.Signal')
+SIGNAL_NAME = re.compile(r'[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*\Z')
+
+
+class _JsonbText(Function):
+    __slots__ = ()
+    _function = 'JSONB_EXTRACT_PATH_TEXT'
+
+
+class _JsonExtract(Function):
+    __slots__ = ()
+    _function = 'JSON_EXTRACT'
+
+
+def signal_value(column, name):
+    "SQL of the number a report's extra column holds for the signal name"
+    if backend.name == 'postgresql':
+        return Cast(_JsonbText(column, name), 'FLOAT')
+    return _JsonExtract(column, f'$."{name}"')
 
 
 class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
@@ -61,6 +89,22 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
     odometer = fields.Float("Odometer", digits=(10, 1), readonly=True)
     working_hours = fields.Float("Working Hours", digits=(10, 1),
         readonly=True)
+    # Quantities of some vehicle types only
+    lift_height = fields.Float("Lift Height", digits=(5, 3), readonly=True,
+        help="m")
+    load_weight = fields.Float("Load", digits=(7, 0), readonly=True,
+        help="kg")
+    fork_tilt = fields.Float("Fork Tilt", digits=(4, 1), readonly=True,
+        help="°")
+    brush_speed = fields.Float("Brush Speed", digits=(6, 0), readonly=True,
+        help="rpm")
+    water_level = fields.Float("Water Tank", digits=(5, 1), readonly=True,
+        help="%")
+    vacuum = fields.Float("Vacuum", digits=(5, 1), readonly=True,
+        help="kPa")
+    extra = fields.Dict(None, "Other Signals", readonly=True,
+        help="Every other signal the vehicle's DBC decoded, by "
+        "Message.Signal.")
 
     @classmethod
     def __setup__(cls):
@@ -84,13 +128,16 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
 
     @classmethod
     def _store_executemany(cls, rows):
-        "SQLite"
+        "SQLite: the extra signals as JSON text"
         cursor = Transaction().connection.cursor()
         before = cursor.connection.total_changes
         cursor.executemany(
             f'INSERT INTO "{cls._table}" ({", ".join(STORED)}) '
             f'VALUES ({", ".join("?" * len(STORED))}) '
-            'ON CONFLICT (vehicle, timestamp) DO NOTHING', rows)
+            'ON CONFLICT (vehicle, timestamp) DO NOTHING',
+            (row[:-1] + (json.dumps(row[-1], separators=(',', ':'),
+                        sort_keys=True) if row[-1] else None,)
+                for row in rows))
         return cursor.connection.total_changes - before
 
     @classmethod
@@ -165,6 +212,14 @@ class ChartContext(ModelView):
             ('hour', "Hour"),
             ('day', "Day"),
             ], "Resolution", required=True, sort=False)
+    signal = fields.Char(
+        "Other Signal",
+        help="A signal of the vehicle's DBC to chart (Message.Signal, "
+        "as the telemetry's other signals name it).")
+
+    @classmethod
+    def default_signal(cls):
+        return Transaction().context.get('signal')
 
     @classmethod
     def default_vehicle(cls):
@@ -197,6 +252,17 @@ class Chart(AgentOwnedMixin, ModelSQL, ModelView):
     soc = fields.Float("State of Charge (%)", digits=(5, 1), readonly=True)
     battery_temp = fields.Float(
         "Battery Temperature (°C)", digits=(5, 1), readonly=True)
+    speed = fields.Float("Speed (km/h)", digits=(5, 1), readonly=True)
+    lift_height = fields.Float(
+        "Lift Height (m)", digits=(5, 3), readonly=True)
+    load_weight = fields.Float("Load (kg)", digits=(7, 0), readonly=True)
+    brush_speed = fields.Float(
+        "Brush Speed (rpm)", digits=(6, 0), readonly=True)
+    water_level = fields.Float(
+        "Water Tank (%)", digits=(5, 1), readonly=True)
+    vacuum = fields.Float("Vacuum (kPa)", digits=(5, 1), readonly=True)
+    signal = fields.Float("Other Signal", digits=(16, 3), readonly=True,
+        help="The signal chosen in the context, averaged.")
     samples = fields.Integer("Samples", readonly=True)
 
     @classmethod
@@ -218,22 +284,24 @@ class Chart(AgentOwnedMixin, ModelSQL, ModelView):
         to = context.get('to') or now
         where = (telemetry.timestamp >= from_) & (telemetry.timestamp <= to)
         where &= telemetry.vehicle == (context.get('vehicle') or -1)
+        signal = context.get('signal') or ''
+        signal = signal_value(telemetry.extra, signal) \
+            if SIGNAL_NAME.match(signal) else Literal(None)
         # Bucket in a sub-query: PostgreSQL would not match a parameterised
         # DATE_TRUNC of the SELECT with the one of the GROUP BY
         samples = telemetry.select(
             telemetry.id, telemetry.vehicle, telemetry.company,
-            telemetry.agent, telemetry.voltage, telemetry.current,
-            telemetry.soc, telemetry.battery_temp,
+            telemetry.agent, *(getattr(telemetry, c) for c in MEASURES),
+            signal.as_('signal'),
             cls.time.sql_cast(DateTrunc(resolution, telemetry.timestamp)
                 ).as_('time'),
             where=where)
         return samples.select(
             Min(samples.id).as_('id'),
             samples.vehicle, samples.company, samples.agent, samples.time,
-            Avg(samples.voltage).as_('voltage'),
-            Avg(samples.current).as_('current'),
-            Avg(samples.soc).as_('soc'),
-            Max(samples.battery_temp).as_('battery_temp'),
+            *(aggregate(getattr(samples, c)).as_(c)
+                for c, aggregate in MEASURES.items()),
+            Avg(samples.signal).as_('signal'),
             Count(samples.id).as_('samples'),
             group_by=[samples.vehicle, samples.company, samples.agent,
                 samples.time])

@@ -1,5 +1,7 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import logging
+
 from sql import Literal, Null
 from sql.conditionals import Coalesce
 
@@ -7,6 +9,14 @@ from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
+from marcier_wire import profile as profiles
+from marcier_wire import topics
+from marcier_wire.transport import parse_broker
+
+from . import downlink
+from .commit import after_commit
+
+logger = logging.getLogger(__name__)
 LIVE_STATE = ['latitude', 'longitude', 'key_on', 'soc', 'odometer',
     'working_hours']
 
@@ -18,6 +28,10 @@ class Vehicle(metaclass=PoolMeta):
         order=[('opened', 'DESC')])
     commands = fields.One2Many(
         'iot.command', 'vehicle', "Commands", order=[('id', 'DESC')])
+    vehicle_type = fields.Function(fields.Many2One(
+            'iot.vehicle.type', "Vehicle Type",
+            help="Its product's: the DBC and signal map of its gateway."),
+        'on_change_with_vehicle_type', searcher='search_vehicle_type')
 
     @classmethod
     def __setup__(cls):
@@ -31,16 +45,41 @@ class Vehicle(metaclass=PoolMeta):
     def open_telemetry_chart(cls, vehicles):
         pass
 
+    @fields.depends('product')
+    def on_change_with_vehicle_type(self, name=None):
+        return self.product.vehicle_type if self.product else None
+
+    @classmethod
+    def search_vehicle_type(cls, name, clause):
+        return [('product.' + clause[0], *clause[1:])]
+
     @classmethod
     def on_modification(cls, mode, vehicles, field_names=None):
-        "Registering a vehicle's gateway gives it broker credentials"
+        """Registering a vehicle's gateway gives it broker credentials; a
+        new gateway or product sends the gateway its type's profile"""
         super().on_modification(mode, vehicles, field_names=field_names)
         if mode == 'delete' or (field_names is not None
-                and not field_names & {'gateway_id', 'active'}):
+                and not field_names & {'gateway_id', 'active', 'product'}):
             return
         Gateway = Pool().get('iot.gateway')
         with without_check_access():  # credentials are the platform's
             Gateway.sync(vehicles)
+        cls.send_profiles([v for v in vehicles if v.gateway_id])
+
+    @classmethod
+    def send_profiles(cls, vehicles):
+        """Publish, retained, each vehicle's type profile on its gateway's
+        config topic once the transaction commits"""
+        if vehicles:
+            after_commit('device.vehicle.profiles', publish_profiles,
+                Transaction().database.name, [v.id for v in vehicles],
+                once=False)
+
+    def profile(self):
+        "Its type's profile; the built-in vehicle's when its product has none"
+        if self.vehicle_type:
+            return self.vehicle_type.profile()
+        return profiles.builtin()
 
     @classmethod
     def iot_service_areas(cls, agents):
@@ -88,3 +127,21 @@ class Vehicle(metaclass=PoolMeta):
             if cls.__name__ in cache:
                 for id_ in ids:
                     cache[cls.__name__].pop(id_, None)
+
+
+def publish_profiles(database_name, vehicle_ids):
+    "After a commit: each vehicle's profile, retained, to its gateway"
+    with Transaction(new=True).start(database_name, 0, readonly=True):
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        configuration = pool.get('iot.configuration')(1)
+        broker = parse_broker(configuration.broker)
+        if broker is None and downlink.HUB is None:
+            return  # no broker: gateways read their config file
+        messages = [(topics.topic(configuration.tenant, v.gateway_id,
+                    topics.CONFIG), v.profile().to_json(), True)
+            for v in Vehicle.browse(vehicle_ids) if v.gateway_id]
+    try:
+        downlink.publish_all(broker, messages)
+    except ConnectionError as exception:
+        logger.warning("vehicle profiles not published: %s", exception)

@@ -5,20 +5,24 @@
 A type carries its maker's DBC file and the signal map the operator
 confirmed (marcier_wire.mapping's JSON, with the valid ranges); the
 onboarding wizard validates the DBC, proposes the map and tries it on a
-CAN log.  The listener and the gateways do not use types yet.
+CAN log.  Catalogue products name their type: their vehicles' gateways
+get its profile (marcier_wire.profile) on their retained config topic, and
+the listener checks their reports against its ranges.
 """
 import hashlib
 import json
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
 from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from marcier_wire import canlog, dbc, mapping
+from marcier_wire.profile import LockCommand, Profile, ProfileError
 
 from .exceptions import VehicleTypeError, VehicleTypeWarning
 
@@ -45,11 +49,9 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
     "Vehicle Type"
     __name__ = 'iot.vehicle.type'
     name = fields.Char("Name", required=True)
-    # A Many2One to marcier_mall's mall.product.model once marcier_iot may
-    # depend on the catalogue (issue 13); its code until then
-    product_model = fields.Char(
-        "Catalogue Model",
-        help="Code of the catalogue's product model this type is.")
+    products = fields.One2Many(
+        'product.template', 'vehicle_type', "Products",
+        help="The catalogue's products whose vehicles are of this type.")
     dbc = fields.Binary(
         "DBC File", filename='dbc_filename', required=True,
         help="The CAN database of the vehicle's controllers.")
@@ -65,6 +67,26 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
         "Report Interval", required=True,
         domain=[('report_interval', '>=', 1)],
         help="Seconds between two reports of a gateway.")
+    lock_message = fields.Char(
+        "Lock Message",
+        help="The message of the DBC that asks the controller to lock or "
+        "unlock the drive; none if the type cannot be locked remotely.")
+    lock_signal = fields.Char(
+        "Lock Signal", states={
+            'required': Bool(Eval('lock_message')),
+            'invisible': ~Eval('lock_message'),
+            })
+    lock_value = fields.Float(
+        "Lock Value", states={
+            'required': Bool(Eval('lock_message')),
+            'invisible': ~Eval('lock_message'),
+            })
+    unlock_value = fields.Float(
+        "Unlock Value", states={
+            'required': Bool(Eval('lock_message')),
+            'invisible': ~Eval('lock_message'),
+            })
+    _ranges = Cache('iot.vehicle.type.ranges', context=False)
 
     @classmethod
     def __setup__(cls):
@@ -75,6 +97,14 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
                 'marcier_iot.msg_vehicle_type_name_unique'),
             ]
         cls._order.insert(0, ('name', 'ASC'))
+
+    @classmethod
+    def default_lock_value(cls):
+        return 1.0
+
+    @classmethod
+    def default_unlock_value(cls):
+        return 2.0
 
     @classmethod
     def default_report_interval(cls):
@@ -92,23 +122,63 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
         return values
 
     @classmethod
+    def check_signal_map(cls, types):
+        for type_ in types:
+            try:
+                type_.profile().check()
+            except (ValueError, TypeError, KeyError) as error:
+                # (ProfileError is a ValueError)
+                reason = str(error) or type(error).__name__
+                if isinstance(error, ProfileError):
+                    reason = reason.split(': ', 1)[-1]
+                raise VehicleTypeError(gettext(
+                        'marcier_iot.msg_vehicle_type_signal_map',
+                        type=type_.rec_name, reason=reason))
+
+    @classmethod
     def validate_fields(cls, types, field_names):
         super().validate_fields(types, field_names)
-        if field_names & {'dbc', 'signal_map'}:
+        if field_names & {'dbc', 'signal_map', 'lock_message',
+                'lock_signal', 'report_interval'}:
             cls.check_signal_map(types)
 
     @classmethod
-    def check_signal_map(cls, types):
-        for type_ in types:
-            database = type_.database
-            try:
-                problems = type_.mapping.check(database)
-            except (ValueError, TypeError, KeyError) as error:
-                problems = [str(error) or type(error).__name__]
-            if problems:
-                raise VehicleTypeError(gettext(
-                        'marcier_iot.msg_vehicle_type_signal_map',
-                        type=type_.rec_name, reason='; '.join(problems)))
+    def on_modification(cls, mode, types, field_names=None):
+        "Gateways run the new profile, the listener checks the new ranges"
+        super().on_modification(mode, types, field_names=field_names)
+        cls._ranges.clear()
+        if mode == 'write':
+            Vehicle = Pool().get('device.vehicle')
+            Vehicle.send_profiles(Vehicle.search([
+                        ('product.vehicle_type', 'in',
+                            [t.id for t in types]),
+                        ('gateway_id', '!=', None),
+                        ]))
+
+    def profile(self):
+        "The marcier_wire profile gateways of the type run"
+        lock = None
+        if self.lock_message:
+            lock = LockCommand(self.lock_message, self.lock_signal or '',
+                self.lock_value, self.unlock_value)
+        return Profile(self.name, dbc.text(self.dbc), self.mapping,
+            float(self.report_interval), lock)
+
+    @classmethod
+    def ranges(cls, type_ids):
+        """{type id: {quantity key: (low, high)}} of the types' signal
+        maps, cached: the listener asks at every batch"""
+        result, missing = {}, []
+        for type_id in type_ids:
+            ranges = cls._ranges.get(type_id)
+            if ranges is None:
+                missing.append(type_id)
+            else:
+                result[type_id] = ranges
+        for type_ in cls.browse(missing):
+            result[type_.id] = cls._ranges.set(type_.id, {
+                    k: tuple(v) for k, v in type_.mapping.ranges.items()})
+        return result
 
     @property
     def database(self):
@@ -127,7 +197,9 @@ class OnboardStart(ModelView):
     "Onboard Vehicle Type"
     __name__ = 'iot.vehicle.type.onboard.start'
     name = fields.Char("Name", required=True)
-    product_model = fields.Char("Catalogue Model")
+    products = fields.Many2Many(
+        'product.template', None, None, "Products",
+        help="The catalogue's products whose vehicles are of this type.")
     report_interval = fields.Integer(
         "Report Interval", required=True,
         domain=[('report_interval', '>=', 1)])
@@ -291,7 +363,7 @@ class Onboard(Wizard):
         database = load_dbc(self.start.dbc, self.start.name).database
         VehicleType.create([{
                     'name': self.start.name,
-                    'product_model': self.start.product_model,
+                    'products': [('add', [p.id for p in self.start.products])],
                     'dbc': self.start.dbc,
                     'dbc_filename': self.start.dbc_filename,
                     'signal_map': self._mapping(database).to_json(),

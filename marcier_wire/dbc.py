@@ -119,6 +119,11 @@ def load(data):
     return Loaded(database, strict, warnings)
 
 
+def text(data):
+    "The text of DBC data (bytes or str), decoded as load() reads it"
+    return _text(data)[0]
+
+
 def load_file(path):
     with open(path, 'rb') as file:
         return load(file.read())

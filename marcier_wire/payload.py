@@ -1,62 +1,62 @@
 """Compact telemetry: what a gateway publishes and the listener accepts.
 
 One JSON object per report, short keys, physical units:
-``{"ts": 1767225600.25, "ver": 1, "lat": 31.2304, "lon": 121.4737,
-"spd": 18.5, "hdg": 270.0, "v": 76.8, "i": 42.1, "soc": 63.5, "tmax": 31,
-"tmin": 28, "bf": 0, "rpm": 2210, "mt": 54, "ct": 47, "fc": 0, "key": 1,
-"chg": 0, "lock": 0, "odo": 8421.3, "wh": 912.4}``.  FIELDS is the single
-table of keys, table columns, CAN signals and accepted ranges.  "ver" is
-the schema version (VERSION); reports without it are version 1, as
-gateways sent them before it existed.
+``{"ts": 1767225600.25, "ver": 2, "lat": 31.2304, "lon": 121.4737,
+"spd": 18.5, "v": 76.8, "i": 42.1, "soc": 63.5, ..., "x": {"BMS_Pack.
+PackPower": 3.2}}``.  The keys are the platform's quantities
+(mapping.QUANTITIES, plus "bf", the BMS fault flags of the built-in
+vehicle); "x" holds every other signal the vehicle's DBC decoded, by
+"Message.Signal", so that nothing a vehicle type sends is lost.  FIELDS
+is the single table of keys, telemetry columns and accepted ranges (a
+vehicle type may narrow them).  "ver" is the schema version (VERSION);
+version 1 reports had no "x" and required "v", "i" and "soc".
 """
 import json
 import math
 from collections import namedtuple
 
-Field = namedtuple(
-    'Field', 'key column type low high message signal digits')
+from .mapping import BY_KEY
 
-FIELDS = [
-    Field('lat', 'latitude', float, -90, 90, 'GPS_Position', 'Latitude', 6),
-    Field('lon', 'longitude', float, -180, 180,
-        'GPS_Position', 'Longitude', 6),
-    Field('spd', 'speed', float, 0, 300, 'GPS_Motion', 'Speed', 1),
-    Field('hdg', 'heading', float, 0, 360, 'GPS_Motion', 'Heading', 1),
-    Field('v', 'voltage', float, 0, 1000, 'BMS_Pack', 'PackVoltage', 1),
-    Field('i', 'current', float, -1000, 1000, 'BMS_Pack', 'PackCurrent', 1),
-    Field('soc', 'soc', float, 0, 100, 'BMS_Pack', 'SoC', 1),
-    Field('tmax', 'battery_temp', float, -40, 150,
-        'BMS_Temperatures', 'CellTempMax', 0),
-    Field('tmin', 'battery_temp_min', float, -40, 150,
-        'BMS_Temperatures', 'CellTempMin', 0),
-    # The BMS fault flags packed into one integer, bit n = BMS_FAULTS[n]
-    Field('bf', 'bms_faults', int, 0, 255, 'BMS_Faults', None, 0),
-    Field('rpm', 'rpm', int, -15000, 15000, 'Motor_Status', 'MotorRpm', 0),
-    Field('mt', 'motor_temp', float, -40, 200,
-        'Motor_Status', 'MotorTemp', 0),
-    Field('ct', 'controller_temp', float, -40, 200,
-        'Motor_Status', 'ControllerTemp', 0),
-    Field('fc', 'fault_code', int, 0, 65535, 'Motor_Status', 'FaultCode', 0),
-    Field('key', 'key_on', bool, 0, 1, 'Vehicle_Status', 'KeyOn', 0),
-    Field('chg', 'charging', bool, 0, 1, 'Vehicle_Status', 'Charging', 0),
-    Field('lock', 'drive_locked', bool, 0, 1,
-        'Vehicle_Status', 'DriveLocked', 0),
-    Field('odo', 'odometer', float, 0, 9999999,
-        'Vehicle_Status', 'Odometer', 1),
-    Field('wh', 'working_hours', float, 0, 999999,
-        'Vehicle_Status', 'WorkingHours', 1),
+Field = namedtuple('Field', 'key column type low high digits')
+# quantity key: (telemetry column, decimals kept in a report)
+_COLUMNS = [
+    ('lat', 'latitude', 6), ('lon', 'longitude', 6), ('spd', 'speed', 1),
+    ('hdg', 'heading', 1), ('v', 'voltage', 1), ('i', 'current', 1),
+    ('soc', 'soc', 1), ('tmax', 'battery_temp', 0),
+    ('tmin', 'battery_temp_min', 0), ('bf', 'bms_faults', 0),
+    ('rpm', 'rpm', 0), ('mt', 'motor_temp', 0), ('ct', 'controller_temp', 0),
+    ('fc', 'fault_code', 0), ('key', 'key_on', 0), ('chg', 'charging', 0),
+    ('lock', 'drive_locked', 0), ('odo', 'odometer', 1),
+    ('wh', 'working_hours', 1), ('lift', 'lift_height', 3),
+    ('load', 'load_weight', 0), ('tilt', 'fork_tilt', 1),
+    ('brush', 'brush_speed', 0), ('water', 'water_level', 1),
+    ('vac', 'vacuum', 1),
     ]
+# The BMS fault flags packed into one integer, bit n = BMS_FAULTS[n]
 BMS_FAULTS = [
     'OverVoltage', 'UnderVoltage', 'OverCurrent', 'OverTemperature',
     'UnderTemperature', 'CellImbalance', 'InsulationFault',
     'CommunicationLoss']
-VERSION = 1  # of the payload schema; a change of meaning gets a new one
-VERSIONS = {1}  # what the platform parses
-# Without these a report says nothing about the vehicle
-REQUIRED = {'ts', 'v', 'i', 'soc'}
+
+def _field(key, column, digits):
+    if key == 'bf':
+        return Field(key, column, int, 0, 2 ** len(BMS_FAULTS) - 1, 0)
+    quantity = BY_KEY[key]
+    return Field(key, column, quantity.type, quantity.low, quantity.high,
+        digits)
+
+
+FIELDS = [_field(*c) for c in _COLUMNS]
+BY_COLUMN = {f.column: f for f in FIELDS}
+VERSION = 2  # of the payload schema; a change of meaning gets a new one
+VERSIONS = {1, 2}  # what the platform parses
+# Without these a version 1 report said nothing about the vehicle
+REQUIRED_V1 = {'ts', 'v', 'i', 'soc'}
 COLUMNS = [f.column for f in FIELDS]
 MAX_PAST = 7 * 24 * 3600  # a gateway's buffer keeps a week at most
 MAX_FUTURE = 300  # clock skew tolerated
+# The other signals of a report: as many as a large DBC has, short names
+MAX_EXTRA, MAX_NAME, MAX_TEXT = 512, 128, 64
 
 
 class Reject(Exception):
@@ -79,36 +79,36 @@ REJECT_REASONS = [
     ]
 
 
-def report(timestamp, frames):
-    """The compact report of the latest decoded signals,
-    frames = {message name: {signal: value}}"""
+def report(timestamp, values, extra):
+    """The compact report of the latest mapped values {quantity key:
+    value} and other signals {'Message.Signal': value}"""
     payload = {'ts': round(timestamp, 3), 'ver': VERSION}
     for field in FIELDS:
-        signals = frames.get(field.message)
-        if signals is None:
+        value = values.get(field.key)
+        if value is None:
             continue
-        if field.signal is None:
-            value = sum(
-                1 << n for n, name in enumerate(BMS_FAULTS)
-                if signals.get(name))
-        else:
-            value = signals[field.signal]
-        if field.type is float:
-            value = round(float(value), field.digits)
-        else:
-            value = int(value)
-        payload[field.key] = value
-    if not frames.get('GPS_Motion', {}).get('FixValid', 1):
+        payload[field.key] = round(float(value), field.digits) \
+            if field.type is float else int(value)
+    if f'BMS_Faults.{BMS_FAULTS[0]}' in extra:
+        # the built-in vehicle's BMS reports its faults as flags
+        payload['bf'] = sum(1 << n for n, name in enumerate(BMS_FAULTS)
+            if extra.get(f'BMS_Faults.{name}'))
+    if extra.get('GPS_Motion.FixValid') == 0:
+        # the built-in vehicle's GPS keeps its last position without a fix
         for key in ('lat', 'lon', 'spd', 'hdg'):
             payload.pop(key, None)
+    if extra:
+        payload['x'] = extra
     return json.dumps(payload, separators=(',', ':')).encode()
 
 
-def parse(payload, now):
-    """(timestamp, {column: value}) of a report, or raise Reject.
+def parse(payload, now, ranges=None):
+    """(timestamp, {column: value}, {'Message.Signal': value} or None) of a
+    report, or raise Reject.  ranges {quantity key: (low, high)} narrow
+    the accepted values (a vehicle type's).
 
-    Values keep their Python type (float, int, bool); missing optional
-    keys give None."""
+    Values keep their Python type (float, int, bool); missing keys give
+    None."""
     try:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exception:
@@ -118,7 +118,7 @@ def parse(payload, now):
     version = data.get('ver', 1)
     if type(version) is not int or version not in VERSIONS:
         raise Reject('malformed', f'unsupported version {version!r}')
-    missing = REQUIRED - data.keys()
+    missing = (REQUIRED_V1 if version == 1 else {'ts'}) - data.keys()
     if missing:
         raise Reject('malformed', f"missing {', '.join(sorted(missing))}")
     timestamp = _number(data, 'ts', float)
@@ -134,11 +134,33 @@ def parse(payload, now):
             values[field.column] = None
             continue
         value = _number(data, field.key, field.type)
-        if not field.low <= value <= field.high:
+        low, high = ranges.get(field.key, (field.low, field.high)) \
+            if ranges else (field.low, field.high)
+        if not low <= value <= high:
             raise Reject('range', f'{field.key}={value!r} outside '
-                f'[{field.low}, {field.high}]')
+                f'[{low}, {high}]')
         values[field.column] = field.type(value)
-    return timestamp, values
+    return timestamp, values, _extra(data.get('x'))
+
+
+def _extra(extra):
+    "The other signals of a report, checked"
+    if extra is None:
+        return None
+    if not isinstance(extra, dict) or len(extra) > MAX_EXTRA:
+        raise Reject('malformed',
+            f'x must be an object of at most {MAX_EXTRA} signals')
+    for name, value in extra.items():
+        if len(name) > MAX_NAME:
+            raise Reject('malformed', f'signal name {name[:20]!r}... too long')
+        if value is None or isinstance(value, (bool, int)):
+            continue
+        if isinstance(value, float) and math.isfinite(value):
+            continue
+        if isinstance(value, str) and len(value) <= MAX_TEXT:
+            continue
+        raise Reject('malformed', f'x.{name} is not a number or short text')
+    return extra or None
 
 
 def _number(data, key, type_):

@@ -6,6 +6,8 @@ ROOT = 'marcier'
 TELEMETRY = 'telemetry'  # gateway → platform, compact reports
 ACK = 'ack'  # gateway → platform, answers to commands
 COMMAND = 'command'  # platform → gateway
+# platform → gateway, retained: the vehicle type's profile (profile.py)
+CONFIG = 'config'
 UPLINK = (TELEMETRY, ACK)
 SHARE_GROUP = 'marcier-listeners'
 # What a tenant, a gateway id or a broker user may be: no MQTT wildcard

@@ -144,12 +144,14 @@ class MqttLink(Link):
 
 class LocalHub:
     """The in-process broker of the embedded mode: routes QoS 1 messages to
-    matching subscriptions, one member per $share group in turn.  Nothing is
-    persisted: it lives and dies with the process."""
+    matching subscriptions, one member per $share group in turn, and hands
+    a new subscription the retained messages it matches, as MQTT does.
+    Nothing is persisted: it lives and dies with the process."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._subscriptions = []  # (link, group, filter)
+        self._retained = {}  # topic → payload
         self._turn = itertools.count()
 
     def subscribe(self, link, pattern):
@@ -158,14 +160,22 @@ class LocalHub:
             _, group, pattern = pattern.split('/', 2)
         with self._lock:
             self._subscriptions.append((link, group, pattern))
+            retained = [(t, p) for t, p in self._retained.items()
+                if mqtt.topic_matches_sub(pattern, t)]
+        for topic, payload in retained:
+            link._deliver(topic, payload)
 
     def unsubscribe_all(self, link):
         with self._lock:
             self._subscriptions = [
                 s for s in self._subscriptions if s[0] is not link]
 
-    def route(self, topic, payload):
+    def route(self, topic, payload, retain=False):
         with self._lock:
+            if retain and payload:
+                self._retained[topic] = payload
+            elif retain:  # an empty retained message clears the topic
+                self._retained.pop(topic, None)
             matching = [s for s in self._subscriptions
                 if mqtt.topic_matches_sub(s[2], topic)]
         groups = {}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from marcier_wire import frames as dbc
 from marcier_wire import payload as telemetry
+from marcier_wire import profile
 from marcier_wire.payload import Reject
 
 
@@ -66,14 +67,21 @@ def test_random_frames_decode_or_raise_known_errors(arbitration_id, data):
     assert set(signals) == {s.name for s in dbc.message(name).signals}
 
 
-def frames_of(values):
-    return {name: dbc.decode(dbc.encode(name, signals))[1]
-        for name, signals in values.items()}
+def decoded(frames):
+    """(quantities, other signals) the built-in vehicle's gateway keeps of
+    frames {message: signals}"""
+    decoder = profile.builtin().decoder()
+    values, extra = {}, {}
+    for name, signals in frames.items():
+        result = decoder.decode_frame(dbc.encode(name, signals))
+        values.update(result.values)
+        extra.update(result.extra)
+    return values, extra
 
 
 def test_report_from_frames_parses_back():
     now = time.time()
-    frames = frames_of({
+    values, extra = decoded({
             'BMS_Pack': {'PackVoltage': 76.8, 'PackCurrent': -12.5,
                 'SoC': 55.5, 'PackPower': 0},
             'BMS_Faults': {'OverVoltage': 0, 'UnderVoltage': 0,
@@ -84,7 +92,8 @@ def test_report_from_frames_parses_back():
             'GPS_Motion': {'Speed': 20.5, 'Heading': 91.25, 'Satellites': 8,
                 'FixValid': 1},
             })
-    timestamp, values = telemetry.parse(telemetry.report(now, frames), now)
+    timestamp, values, extra = telemetry.parse(
+        telemetry.report(now, values, extra), now)
     assert timestamp == pytest.approx(now, abs=0.001)
     assert values['voltage'] == 76.8
     assert values['current'] == -12.5
@@ -93,32 +102,60 @@ def test_report_from_frames_parses_back():
     assert values['latitude'] == pytest.approx(31.2304)
     assert values['speed'] == 20.5
     assert values['fault_code'] is None  # no Motor_Status frame seen yet
+    # every other signal is kept
+    assert extra['GPS_Motion.Satellites'] == 8
+    assert extra['BMS_Faults.OverCurrent'] == 1
+    assert set(extra) >= {'BMS_Pack.PackPower', 'GPS_Motion.FixValid'}
 
 
 def test_report_without_gps_fix_has_no_position():
-    frames = frames_of({
+    values, extra = decoded({
             'BMS_Pack': {'PackVoltage': 70, 'PackCurrent': 0, 'SoC': 50,
                 'PackPower': 0},
             'GPS_Position': {'Latitude': 0, 'Longitude': 0},
             'GPS_Motion': {'Speed': 0, 'Heading': 0, 'Satellites': 0,
                 'FixValid': 0},
             })
-    payload = json.loads(telemetry.report(time.time(), frames))
+    payload = json.loads(telemetry.report(time.time(), values, extra))
     assert 'lat' not in payload and 'lon' not in payload
 
 
 def test_payload_schema_version():
-    "Reports carry the schema version; the first gateways' had none"
-    frames = frames_of({'BMS_Pack': {'PackVoltage': 70, 'PackCurrent': 0,
-                'SoC': 50, 'PackPower': 0}})
+    """Reports carry the schema version; the first gateways' had none and
+    always sent the battery (version 1); version 2 has the other signals"""
     now = time.time()
-    payload = json.loads(telemetry.report(now, frames))
-    assert payload['ver'] == telemetry.VERSION == 1
-    del payload['ver']
-    assert telemetry.parse(json.dumps(payload), now)[1]['soc'] == 50
-    for version in [2, 0, '1', None, 1.0, True]:
+    payload = json.loads(telemetry.report(now, *decoded({'BMS_Pack': {
+                    'PackVoltage': 70, 'PackCurrent': 0, 'SoC': 50,
+                    'PackPower': 0}})))
+    assert payload['ver'] == telemetry.VERSION == 2
+    assert payload['x'] == {'BMS_Pack.PackPower': 0}
+    old = {k: v for k, v in payload.items() if k not in {'ver', 'x'}}
+    assert telemetry.parse(json.dumps(old), now)[1]['soc'] == 50
+    with pytest.raises(Reject, match='missing i'):
+        telemetry.parse(json.dumps(
+                {k: v for k, v in old.items() if k != 'i'}), now)
+    # a type without a battery signal still reports (version 2)
+    assert telemetry.parse(json.dumps({'ts': now, 'ver': 2, 'lift': 1.5}),
+        now)[1]['lift_height'] == 1.5
+    for version in [3, 0, '1', None, 1.0, True]:
         with pytest.raises(Reject, match='unsupported version'):
             telemetry.parse(json.dumps({**payload, 'ver': version}), now)
+
+
+def test_type_ranges_and_other_signals():
+    "A vehicle type's ranges narrow the platform's; other signals checked"
+    now = time.time()
+    report = {'ts': now, 'ver': 2, 'spd': 40.0, 'x': {'Hyd.Pump': 1200}}
+    assert telemetry.parse(json.dumps(report), now)[2] == {'Hyd.Pump': 1200}
+    with pytest.raises(Reject) as caught:
+        telemetry.parse(json.dumps(report), now, {'spd': (0, 25)})
+    assert caught.value.reason == 'range'
+    assert 'spd=40.0 outside [0, 25]' in caught.value.detail
+    for extra in [[1], {'a': [1]}, {'a': float('inf')}, {'a': 'x' * 65},
+            {'x' * 129: 1}, {f's{n}': n for n in range(513)}]:
+        with pytest.raises(Reject) as caught:
+            telemetry.parse(json.dumps({**report, 'x': extra}), now)
+        assert caught.value.reason == 'malformed', extra
 
 
 @pytest.mark.parametrize('payload, reason', [
@@ -157,16 +194,18 @@ json_values = st.recursive(
         st.fixed_dictionaries({'ts': st.floats(), 'v': json_values,
                 'i': st.floats(), 'soc': st.floats()},
             optional={k: json_values | st.floats()
-                for k in ['lat', 'lon', 'fc', 'key', 'bf', 'odo']},
+                for k in ['lat', 'lon', 'fc', 'key', 'bf', 'odo', 'lift',
+                    'x', 'ver']},
             ).map(lambda d: json.dumps(d).encode())))
 def test_fuzzed_payloads_parse_or_reject(payload):
     "Whatever arrives, parse returns valid values or raises Reject"
     now = time.time()
     try:
-        timestamp, values = telemetry.parse(payload, now)
+        timestamp, values, extra = telemetry.parse(payload, now)
     except Reject as reject:
         assert reject.reason in dict(telemetry.REJECT_REASONS)
         return
     for field in telemetry.FIELDS:
         value = values[field.column]
         assert value is None or field.low <= value <= field.high
+    assert extra is None or isinstance(extra, dict)

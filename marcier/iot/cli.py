@@ -48,6 +48,9 @@ def add_commands(command):
     sub.add_argument('vehicle', help="serial number or gateway id")
     sub.add_argument('--broker', metavar='URI',
         help="broker address as the gateway sees it")
+    sub.add_argument('--output', metavar='DIR',
+        help="write the config and the vehicle type's profile (DBC and "
+        "signal map) into DIR instead of printing the config")
 
     sub = command('broker-files', broker_files,
         "write Mosquitto's password file and ACL from the vehicle ledger")
@@ -115,8 +118,12 @@ def gateway(args):
 def gateway_config(args):
     from marcier_iot import platform
     database = open_database(args.db)
-    sys.stdout.write(platform.read(
-            database.name, platform.gateway_config, args.vehicle, args.broker))
+    result = platform.read(database.name, platform.gateway_config,
+        args.vehicle, args.broker, args.output)
+    if args.output:
+        print("Wrote " + " and ".join(str(p) for p in result))
+    else:
+        sys.stdout.write(result)
 
 
 def broker_files(args):
