@@ -44,6 +44,11 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     command_timeout = fields.Integer(
         "Command Timeout", required=True,
         help="Seconds a sent command waits for the gateway's answer.")
+    telemetry_retention = fields.Integer(
+        "Raw Telemetry Retention", required=True,
+        domain=[('telemetry_retention', '>=', 8)],
+        help="Days the raw reports and rejected messages are kept; "
+        "gateways resend up to 7 days of reports.")
 
     @classmethod
     def default_tenant(cls):
@@ -69,6 +74,10 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_no_data_minutes(cls):
         return 10
+
+    @classmethod
+    def default_telemetry_retention(cls):
+        return 30
 
     @classmethod
     def default_command_timeout(cls):

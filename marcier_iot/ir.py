@@ -12,4 +12,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('iot.alarm|check_silence', "Raise No Data Alarms"),
                 ('iot.command|time_out', "Time Out Unanswered Commands"),
+                ('iot.telemetry|manage_storage',
+                    "Manage Telemetry Partitions and Retention"),
                 ])

@@ -15,7 +15,10 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from marcier_base.model import AgentOwnedMixin
-from marcier_wire.payload import COLUMNS, FIELDS, REJECT_REASONS
+from marcier_wire.payload import (
+    COLUMNS, FIELDS, MAX_PAST, REJECT_REASONS)
+
+from . import partition
 
 # Columns written by the listener, in this order
 STORED = ['vehicle', 'company', 'agent', 'timestamp', 'received',
@@ -29,6 +32,10 @@ COPY_TYPES = ['int4', 'int4', 'int4', 'timestamp', 'timestamp', 'int4',
 MEASURES = {'voltage': Avg, 'current': Avg, 'soc': Avg, 'battery_temp': Max,
     'speed': Avg, 'lift_height': Max, 'load_weight': Max, 'brush_speed': Avg,
     'water_level': Min, 'vacuum': Avg}
+# Day partitions ahead of today (PostgreSQL); the listener accepts reports
+# up to MAX_PAST old, so that many days back always exist too
+DAYS_AHEAD = 3
+DAYS_BACK = MAX_PAST // 86400 + 1
 # What a signal of the extra column may be called ('Message.Signal')
 SIGNAL_NAME = re.compile(r'[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*\Z')
 
@@ -115,11 +122,56 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
             ('vehicle_timestamp_unique', Unique(t, t.vehicle, t.timestamp),
                 'marcier_iot.msg_telemetry_unique'),
             ]
-        cls._sql_indexes.add(Index(t, (t.agent, Index.Equality())))
+        # the lists and charts by time, of all agents and of one
+        cls._sql_indexes.update({
+                Index(t, (t.timestamp, Index.Range(order='DESC'))),
+                Index(t, (t.agent, Index.Equality()),
+                    (t.timestamp, Index.Range(order='DESC'))),
+                })
         cls._order = [('timestamp', 'DESC'), ('id', 'DESC')]
 
     @classmethod
-    def store(cls, rows):
+    def __register__(cls, module):
+        "On PostgreSQL the table is partitioned by day (issue 15)"
+        if backend.name == 'postgresql':
+            found = partition.kind(cls._table)
+            if found is None:
+                partition.create(cls._table, 'timestamp')
+            elif found != 'p':
+                partition.convert(cls._table, 'timestamp')
+        super().__register__(module)
+        if backend.name == 'postgresql':
+            cls.ensure_partitions()
+
+    @classmethod
+    def ensure_partitions(cls, first=None, last=None):
+        "Day partitions of first to last, by default around today"
+        today = dt.date.today()
+        first = first or today - dt.timedelta(days=DAYS_BACK)
+        last = last or today + dt.timedelta(days=DAYS_AHEAD)
+        partition.ensure(cls._table, first, last)
+        _partitions.pop(Transaction().database.name, None)
+
+    @classmethod
+    def manage_storage(cls):
+        """Daily (scheduled task): create the coming days' partitions,
+        drop the raw telemetry and rejects beyond the retention"""
+        pool = Pool()
+        Configuration = pool.get('iot.configuration')
+        Reject = pool.get('iot.telemetry.reject')
+        retention = Configuration(1).telemetry_retention
+        cutoff = dt.date.today() - dt.timedelta(days=retention)
+        start = dt.datetime.combine(cutoff, dt.time())
+        if backend.name == 'postgresql':
+            cls.ensure_partitions()
+            partition.drop_before(cls._table, cutoff)
+            _partitions.pop(Transaction().database.name, None)
+        else:
+            table = cls.__table__()
+            Transaction().connection.cursor().execute(
+                *table.delete(where=table.timestamp < start))
+        Reject.delete(Reject.search([('received', '<', start)]))
+
         """Insert rows (tuples in STORED order) in one go, skipping samples
         already stored (a redelivered message); return how many were new"""
         if backend.name == 'postgresql':
@@ -144,6 +196,7 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
     def _store_copy(cls, rows):
         """PostgreSQL: binary COPY into a temporary table, then one INSERT
         that skips what is already there"""
+        cls._partitions_for(rows)
         cursor = Transaction().connection.cursor()
         staging = f'{cls._table}_staging'
         columns = ', '.join(STORED)
@@ -161,6 +214,27 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
             f'SELECT {columns} FROM "{staging}" '
             'ON CONFLICT (vehicle, timestamp) DO NOTHING')
         return cursor.rowcount
+
+
+    @classmethod
+    def _partitions_for(cls, rows):
+        """Create the day partitions rows need that the scheduled task did
+        not (a server down for days, a gateway's old spool)"""
+        name = Transaction().database.name
+        known = _partitions.get(name)
+        needed = {row[3].date() for row in rows}
+        if known is None or not needed <= known:
+            known = set(partition.days(cls._table))
+            missing = needed - known
+            if missing:
+                partition.ensure(cls._table, min(missing), max(missing),
+                    known)
+                known |= missing
+            _partitions[name] = known
+
+
+# database name → the days of the telemetry partitions known to exist
+_partitions = {}
 
 
 class Reject(ModelSQL, ModelView):
