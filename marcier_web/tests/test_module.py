@@ -1,5 +1,6 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
@@ -21,6 +22,18 @@ class MarcierWebTestCase(ModuleTestCase):
         self.assertTrue(Attempt.allowed('inquiry', '10.0.0.2', 3, 60))
         self.assertTrue(Attempt.allowed('other', '10.0.0.1', 3, 60))
         self.assertNotIn('10.0.0.1', Attempt.search([])[0].client)
+
+    @with_transaction()
+    def test_throttle_migration(self):
+        "The mall's attempts table becomes the layer's on upgrade"
+        Attempt = Pool().get('web.client.attempt')
+        Attempt.record('inquiry', '10.0.0.1')
+        backend.TableHandler.table_rename(
+            Attempt._table, 'mall_client_attempt')
+        Attempt.__register__('marcier_web')
+        self.assertFalse(
+            backend.TableHandler.table_exist('mall_client_attempt'))
+        self.assertFalse(Attempt.allowed('inquiry', '10.0.0.1', 1, 60))
 
     def test_content_security_policy(self):
         "A page adds sources to the strict policy, never loosens the rest"
