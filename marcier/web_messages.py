@@ -4,7 +4,7 @@
 to <module>/web_locale/messages.pot and bring each <language>.po up to
 date (new strings untranslated, removed ones dropped).  Run it after
 changing a template or a reply: ``python -m marcier.web_messages``.  The
-catalogues are compiled in memory at start-up (marcier_mall/i18n.py)."""
+catalogues are compiled in memory at start-up (marcier_web/i18n.py)."""
 import re
 import sys
 from pathlib import Path
@@ -15,7 +15,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ['marcier_mall', 'marcier_wechat']
+MODULES = ['marcier_web', 'marcier_mall', 'marcier_wechat']
 LANGUAGES = ['zh_CN']
 KEYWORDS = {'_': None, 'N_': None, 'gettext': None,
     'ngettext': (1, 2)}

@@ -3,6 +3,7 @@
 """The mall catalogue on Tryton's products: categories (two levels),
 product models (型号) and the mall fields of the product template; the
 pictures are product_image's images of the template, the first the cover."""
+import re
 from urllib.parse import urlencode
 
 from trytond.i18n import gettext
@@ -12,13 +13,32 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
 
-from . import i18n, product_image, storefront
+from marcier_web import i18n
+
+from . import product_image, storefront
 from .exceptions import CategoryError, ProductError
+
+
+CJK = re.compile(r'[\u3400-\u9fff]+')
 
 
 def split_features(text):
     "The features, one per line of the text"
     return [f.strip() for f in (text or '').splitlines() if f.strip()]
+
+
+def pinyin_keys(text):
+    """The pinyin initials and the full pinyin of the Chinese runs of text,
+    for searches typed with a Latin keyboard ("gef" finds golf carts)"""
+    runs = CJK.findall(text or '')
+    if not runs:
+        return []
+    from pypinyin import Style, lazy_pinyin  # its dictionary is large
+    keys = []
+    for run in runs:
+        keys.append(''.join(lazy_pinyin(run, style=Style.FIRST_LETTER)))
+        keys.append(''.join(lazy_pinyin(run)))
+    return keys
 
 
 class Category(storefront.ShownMixin, metaclass=PoolMeta):
@@ -200,7 +220,7 @@ class Template(storefront.ShownMixin, metaclass=PoolMeta):
                         if template.mall_model else None]
         for id_, values in texts.items():
             words = [v.lower() for v in dict.fromkeys(filter(None, values))]
-            pinyin = [k for w in words for k in i18n.pinyin_keys(w)]
+            pinyin = [k for w in words for k in pinyin_keys(w)]
             cursor.execute(*table.update([table.mall_keywords],
                     ['\n'.join(dict.fromkeys(words + pinyin))],
                     where=table.id == id_))

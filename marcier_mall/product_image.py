@@ -21,7 +21,9 @@ from trytond.modules.product_image import routes as stock
 from trytond.protocols.wrappers import HTTPStatus, Response, abort
 from trytond.transaction import Transaction
 
-from . import storefront, web
+from marcier_web import web
+
+from . import storefront
 
 SIZES = (20, 48, 64, storefront.MINI, storefront.THUMB, storefront.PICTURE)
 GRANT_DAYS = 2  # an image_url read today works until the day after

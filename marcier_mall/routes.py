@@ -4,8 +4,10 @@
 stylesheet (SPEC B1-B3).  Phone browsers and WeChat get the same pages in
 the mobile layout."""
 import datetime as dt
+import hashlib
 import re
 from http import HTTPStatus
+from pathlib import Path
 
 from werkzeug.utils import redirect, send_from_directory
 
@@ -14,13 +16,26 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 from trytond.transaction import Transaction
 
-from . import i18n, storefront
-from .i18n import N_, _
+from marcier_web import i18n, web
+from marcier_web.i18n import N_, _
+from marcier_web.web import (
+    CSRF_FIELD, abort, check_csrf, check_throttle, count_attempt, csrf_field,
+    html_response, layout, page, render, render_html)
+
+from . import storefront
 from .inquiry import PERIOD_MAX, QUANTITY_MAX, normalise_mobile
-from .web import (
-    CSRF_FIELD, STATIC, STYLE_VERSION, abort, check_csrf, check_throttle,
-    count_attempt, csrf_field, html_response, layout, page, render,
-    render_html)
+
+# The mall's layout (base.html, error.html: every public page's look) and
+# its strings
+web.add_template_folder(Path(__file__).parent / 'templates')
+i18n.add_catalogue(Path(__file__).parent / 'web_locale')
+STATIC = Path(__file__).parent / 'static'
+# The one stylesheet, its URL versioned by its content for long caching
+STYLESHEET = 'mall.css'
+STYLE_VERSION = hashlib.sha256(
+    (STATIC / STYLESHEET).read_bytes()).hexdigest()[:12]
+web.environment.globals['stylesheet'] = (
+    f'/mall/static/{STYLESHEET}?v={STYLE_VERSION}')
 
 SIZES = {storefront.THUMB, storefront.PICTURE, storefront.MINI}
 YEAR = 365 * 24 * 60 * 60

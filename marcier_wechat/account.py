@@ -13,8 +13,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatException
 from wechatpy.session.redisstorage import RedisStorage
 
-from marcier_mall import i18n
-from marcier_mall.i18n import N_, _
+from marcier_web import i18n
+from marcier_web.i18n import N_, _
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields

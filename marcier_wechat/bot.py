@@ -9,8 +9,9 @@ from wechatpy.events import EVENT_TYPES
 from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import ArticlesReply, TextReply
 
-from marcier_mall import i18n, storefront
-from marcier_mall.i18n import _
+from marcier_mall import storefront
+from marcier_web import i18n
+from marcier_web.i18n import _
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction

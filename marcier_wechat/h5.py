@@ -15,17 +15,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.utils import redirect, send_from_directory
 
-from marcier_mall import i18n, web
-from trytond import backend, config
-from trytond.exceptions import UserError
+from marcier_web import i18n, web
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.protocols.wrappers import HTTPStatus, Response
 from trytond.transaction import Transaction
-from trytond.worker import run_task
 from trytond.wsgi import app
 
 from . import images
@@ -39,10 +35,9 @@ OAUTH_TTL = 10 * 60
 MAX_UPLOAD = MAX_PHOTOS * images.MAX_BYTES + 256 * 1024
 SESSION_COOKIE = 'marcier_wechat'
 SESSION_TTL = 7 * 24 * 60 * 60
-# The mall's policy, plus this module's script (and WeChat's JS-SDK)
-CSP = ("default-src 'none'; script-src 'self' https://res.wx.qq.com; "
-    "img-src 'self'; style-src 'self'; connect-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# The strict policy, plus this module's script (and WeChat's JS-SDK)
+SOURCES = {'script_src': "'self' https://res.wx.qq.com",
+    'connect_src': "'self'"}
 WECHAT_AGENT = 'MicroMessenger'
 
 web.add_template_folder(TEMPLATES)
@@ -52,14 +47,7 @@ i18n.add_catalogue(Path(__file__).parent / 'web_locale')
 def activated_pool(database_name):
     """The pool of a database this server has loaded with marcier_wechat
     activated; 404 otherwise (an anonymous request never opens databases)"""
-    if database_name not in Pool.database_list():
-        web.abort(HTTPStatus.NOT_FOUND)
-    pool = Pool(database_name)
-    try:
-        pool.get('wechat.account')
-    except KeyError:
-        web.abort(HTTPStatus.NOT_FOUND)
-    return pool
+    return web.served_pool(database_name, 'wechat.account')
 
 
 def in_wechat(request):
@@ -99,14 +87,6 @@ class Session:
             secure=request.scheme == 'https')
 
 
-def throttle(action, client, limit, window):
-    "Count an attempt of client at action; 429 past limit in window seconds"
-    Attempt = Pool().get('mall.client.attempt')
-    if not Attempt.allowed(action, client, limit, window):
-        web.abort(HTTPStatus.TOO_MANY_REQUESTS)
-    Attempt.record(action, client)
-
-
 class Page:
     "What a page handler works with"
 
@@ -122,55 +102,31 @@ class Page:
 
     def render(self, template, status=200, **values):
         values.setdefault('error', None)
-        response = web.render(self.request, template, status=status,
+        return web.render(self.request, template, status=status,
             page=self, user=self.user,
             csrf_name=web.CSRF_FIELD,
             csrf_token=web.csrf_field(self.request), **values)
-        response.headers['Content-Security-Policy'] = CSP
-        return response
 
     def redirect(self, path):
         return redirect(self.url(path), code=303)
 
 
 def page(path, methods=('GET',), login=True, max_size=None):
-    """An H5 page of the account app_id, in a writable transaction as
-    user 0 (the records shown are filtered here), the mall's error pages
-    and security headers"""
+    """An H5 page of the account app_id: a public page (marcier_web) in a
+    writable transaction (sign-in and sessions write on GET)"""
     def decorator(func):
+        @web.page(f'/<database_name>/wechat/<app_id>/h5/{path}', methods,
+            model='wechat.account', max_body=max_size, readonly=False,
+            **SOURCES)
         @functools.wraps(func)
-        def wrapper(request, database_name, app_id, **kwargs):
-            try:
-                i18n.activate(i18n.choose(request))
-                pool = activated_pool(database_name)
-                with Transaction().start(database_name, 0) as transaction:
-                    response = _serve(
-                        request, pool, app_id, login, func, kwargs)
-                while transaction.tasks:
-                    run_task(pool, transaction.tasks.pop())
-                return web.secure(response)
-            except HTTPException as exception:
-                return web.error_page(request, exception.code or 500)
-            except UserError:
-                # e.g. WeChat refusing an authorisation code
-                logger.info("H5 page %s refused", request.path, exc_info=True)
-                return web.error_page(request, HTTPStatus.BAD_REQUEST)
-            except backend.DatabaseOperationalError:
-                logger.warning("database busy for %s", request.path,
-                    exc_info=True)
-                return web.error_page(request, 503)
-            except Exception:
-                logger.exception("H5 page %s failed", request.path)
-                return web.error_page(request, 500)
-        wrapper.max_request_size = max_size or config.getint(
-            'marcier', 'web_max_body', default=64 * 1024)
-        app.route(f'/<database_name>/wechat/<app_id>/h5/{path}',
-            methods=set(methods))(wrapper)
+        def wrapper(request, app_id, **kwargs):
+            return _serve(request, app_id, login, func, kwargs)
         return wrapper
     return decorator
 
 
-def _serve(request, pool, app_id, login, func, kwargs):
+def _serve(request, app_id, login, func, kwargs):
+    pool = Pool()
     account = pool.get('wechat.account').by_app_id(app_id)
     if not account:
         web.abort(HTTPStatus.NOT_FOUND)
@@ -278,12 +234,12 @@ def bind(context):
     if request.method == 'POST':
         try:
             if request.form.get('action') == 'send':
-                throttle('wechat-code-minute', f'user:{user.id}', 1, 60)
-                throttle('wechat-code-user', f'user:{user.id}', 5, 3600)
-                throttle('wechat-code-ip', web.client_address(request), 20,
+                web.throttle('wechat-code-minute', f'user:{user.id}', 1, 60)
+                web.throttle('wechat-code-user', f'user:{user.id}', 5, 3600)
+                web.throttle('wechat-code-ip', web.client_address(request), 20,
                     3600)
                 mobile = user.request_code(values['mobile'])
-                throttle('wechat-code-mobile', mobile, 5, 3600)
+                web.throttle('wechat-code-mobile', mobile, 5, 3600)
                 message = 'sent'
             else:
                 agent = {str(a.id): a for a in agents}.get(values['agent'])

@@ -3,8 +3,9 @@
 """Keyword replies from the mall: the listings matching what the user
 sent, as news articles opening the mall's pages (mobile layout in WeChat),
 in the user's language."""
-from marcier_mall import i18n, storefront
-from marcier_mall.i18n import _
+from marcier_mall import storefront
+from marcier_web import i18n
+from marcier_web.i18n import _
 
 from trytond.cache import Cache
 from trytond.pool import PoolMeta

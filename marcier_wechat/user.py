@@ -12,7 +12,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.customer import valid_mobile
-from marcier_mall import i18n
+from marcier_web import i18n
 
 from .exceptions import RegistrationError
 

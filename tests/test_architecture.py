@@ -1,8 +1,10 @@
 """The import graph (issue 13, "One IoT architecture"): the Tryton
 modules never import the command package; the wire format and the device
 side run without trytond and without the Tryton modules; no two top-level
-packages import each other, even through others."""
+packages import each other, even through others; the public pages have
+one web layer (marcier_web), which depends on none of ours."""
 import ast
+import configparser
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +82,18 @@ def test_no_module_imports_the_command_package():
         if name != 'marcier' for target, path in targets
         if target == 'marcier')
     assert offenders == []
+
+
+def test_one_web_layer():
+    """The mall and the WeChat pages stand on marcier_web (imported and
+    declared in tryton.cfg), which stands on trytond alone"""
+    edges = graph()
+    assert edges['marcier_web'] == set()
+    for name in ['marcier_mall', 'marcier_wechat']:
+        assert 'marcier_web' in {t for t, _ in edges[name]}
+        cfg = configparser.ConfigParser()
+        cfg.read(ROOT / name / 'tryton.cfg')
+        assert 'marcier_web' in cfg['tryton']['depends'].split()
 
 
 def test_device_side_needs_no_trytond():

@@ -8,7 +8,8 @@ import unittest
 from babel.messages.checkers import python_format
 
 from marcier import web_messages
-from marcier_mall import i18n
+from marcier_mall.product import pinyin_keys
+from marcier_web import i18n
 
 ROOT = web_messages.ROOT
 CJK = re.compile(r'[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]')
@@ -80,6 +81,8 @@ class CatalogueTestCase(unittest.TestCase):
         with i18n.using('zh_CN'):
             self.assertEqual(i18n._("Search"), "搜索")
             self.assertEqual(
+                i18n._("What you sent is too big."), "提交的内容过大。")
+            self.assertEqual(
                 i18n.ngettext("%(count)s year in use",
                     "%(count)s years in use", 3), "已使用 3 年")
         with i18n.using('en'):
@@ -149,5 +152,5 @@ class CatalogueTestCase(unittest.TestCase):
             self.assertEqual(
                 i18n.datetime(dt.datetime(2026, 12, 2, 14, 5)),
                 '12/2/26, 2:05\u202fPM')
-        self.assertEqual(i18n.pinyin_keys("MC-G4 高尔夫球车"),
+        self.assertEqual(pinyin_keys("MC-G4 高尔夫球车"),
             ['gefqc', 'gaoerfuqiuche'])

@@ -302,17 +302,5 @@ class MarcierMallTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
             with self.assertRaises(AccessError):
                 Inquiry.read([inquiry.id], ['mobile'])
 
-    @with_transaction()
-    def test_throttle(self):
-        "A client gets limit attempts per window, others are not hindered"
-        Attempt = Pool().get('mall.client.attempt')
-        for _ in range(3):
-            self.assertTrue(Attempt.allowed('inquiry', '10.0.0.1', 3, 60))
-            Attempt.record('inquiry', '10.0.0.1')
-        self.assertFalse(Attempt.allowed('inquiry', '10.0.0.1', 3, 60))
-        self.assertTrue(Attempt.allowed('inquiry', '10.0.0.2', 3, 60))
-        self.assertTrue(Attempt.allowed('other', '10.0.0.1', 3, 60))
-        self.assertNotIn('10.0.0.1', Attempt.search([])[0].client)
-
 
 del ModuleTestCase

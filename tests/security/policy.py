@@ -96,7 +96,8 @@ POLICY = {
     'mall.listing.log': Grant(operator='r', agent='r',
         refusals=('written by its workflow only',)),
     'mall.inquiry': Grant(operator='rw', agent='rw'),
-    'mall.client.attempt': Grant(operator=''),  # the throttle's counters
+    # marcier_web: the public pages' throttle counters
+    'web.client.attempt': Grant(operator=''),
     # marcier_lease
     'lease.configuration': Grant(operator='', anyone='r', shared=True),
     'lease.contract.line': Grant(agent='rwcd'),

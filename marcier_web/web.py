@@ -1,23 +1,25 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-"""Plumbing of Marcier's public pages, shared by the mall and the modules
-that reuse its templates (e.g. WeChat H5 pages):
+"""The one layer of Marcier's public pages (the mall, the WeChat H5 pages):
 
-- ``page()`` declares a route of the configured database: it opens the
-  transaction (as user 0: filter what is public yourself), limits the
-  request body, answers errors with a page and never a stack trace, and
-  adds the security headers (strict CSP: no inline script or style);
+- ``page()`` declares a page on trytond's ``with_pool`` and
+  ``with_transaction`` (as user 0: filter what is public yourself): it
+  limits the request body, answers errors with a page and never a stack
+  trace, and adds the security headers (strict CSP: no inline script or
+  style; a page may allow more sources);
 - ``render()`` fills a Jinja2 template (auto-escaped) of the registered
   folders, with the layout ('pc' or 'mobile') chosen from the user agent,
   in the request's language (i18n.py: gettext, prices, dates);
 - ``csrf_field()``/``check_csrf()`` put and check a signed double-submit
   token on every form;
 - ``check_throttle()``/``count_attempt()`` limit a client's attempts at
-  an action.
+  an action, counted in the database (throttle.py) so that every server
+  process counts the same.
 
-Settings, in the [marcier] section of trytond.conf: ``database`` (set by
-``marcier serve``), ``web_secret`` (signs the form tokens; set it when
-several server processes run), ``web_max_body`` (bytes of a form post).
+Settings, in the [marcier] section of trytond.conf: ``database`` (the
+database of the pages whose URL names none; set by ``marcier serve``),
+``web_secret`` (signs the form tokens; set it when several servers run),
+``web_max_body`` (bytes of a form post).
 """
 import functools
 import hashlib
@@ -33,8 +35,10 @@ import jinja2
 from werkzeug.exceptions import HTTPException
 
 from trytond import backend, config
+from trytond.exceptions import UserError, UserWarning
 from trytond.pool import Pool
-from trytond.protocols.wrappers import Response
+from trytond.protocols.wrappers import (
+    Response, abort, set_max_request_size, with_pool, with_transaction)
 from trytond.transaction import Transaction
 
 from . import i18n
@@ -50,10 +54,16 @@ _SECRET = (config.get('marcier', 'web_secret', default=None)
     or secrets.token_hex(32)).encode()
 MOBILE_AGENTS = re.compile(
     r'Mobile|Android|iPhone|iPod|MicroMessenger|HarmonyOS', re.I)
-CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# Nothing inline, nothing from elsewhere: a page adds the sources it needs
+CSP = {
+    'default-src': "'none'",
+    'img-src': "'self'",
+    'style-src': "'self'",
+    'form-action': "'self'",
+    'base-uri': "'none'",
+    'frame-ancestors': "'none'",
+    }
 SECURITY_HEADERS = {
-    'Content-Security-Policy': CSP,
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'same-origin',
@@ -70,11 +80,6 @@ ERRORS = {
     }
 
 _folders = [Path(__file__).parent / 'templates']
-STATIC = Path(__file__).parent / 'static'
-# The one stylesheet, its URL versioned by its content for long caching
-STYLESHEET = 'mall.css'
-STYLE_VERSION = hashlib.sha256(
-    (STATIC / STYLESHEET).read_bytes()).hexdigest()[:12]
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_folders),
     autoescape=True,  # every template: they all are HTML
@@ -102,14 +107,25 @@ environment.filters['money'] = i18n.money
 environment.filters['date'] = i18n.date
 environment.filters['datetime'] = i18n.datetime
 environment.globals['with_query'] = with_query
-environment.globals['stylesheet'] = (
-    f'/mall/static/{STYLESHEET}?v={STYLE_VERSION}')
 
 
 def add_template_folder(folder):
     """Let a module add or override templates: its folder comes first"""
     _folders.insert(0, Path(folder))
     environment.loader = jinja2.FileSystemLoader(_folders)
+
+
+def content_security_policy(**sources):
+    """The strict policy with the sources of some directives replaced, e.g.
+    script_src="'self'" for script-src"""
+    policy = {'default-src': CSP['default-src'],
+        **{name.replace('_', '-'): value for name, value in sources.items()}}
+    for name, value in CSP.items():
+        policy.setdefault(name, value)
+    return '; '.join(f'{name} {value}' for name, value in policy.items())
+
+
+POLICY = content_security_policy()
 
 
 def database_name():
@@ -128,7 +144,9 @@ def client_address(request):
     return request.remote_addr or 'unknown'
 
 
-def secure(response):
+def secure(response, policy=POLICY):
+    "response with the security headers, policy its Content-Security-Policy"
+    response.headers.setdefault('Content-Security-Policy', policy)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
@@ -165,24 +183,23 @@ def check_csrf(request):
 def check_throttle(action, request, limit, window):
     """Abort with 429 when the client made limit attempts at action in
     the last window seconds"""
-    Attempt = Pool().get('mall.client.attempt')
+    Attempt = Pool().get('web.client.attempt')
     if not Attempt.allowed(action, client_address(request), limit, window):
         abort(HTTPStatus.TOO_MANY_REQUESTS)
 
 
 def count_attempt(action, request):
     "Count an attempt of the client at action (e.g. a form it sent)"
-    Pool().get('mall.client.attempt').record(action, client_address(request))
+    Pool().get('web.client.attempt').record(action, client_address(request))
 
 
-class PageError(HTTPException):
-    pass
-
-
-def abort(status):
-    error = PageError()
-    error.code = int(status)
-    raise error
+def throttle(action, client, limit, window):
+    """Count an attempt of client (any key: an address, a user, a mobile
+    number) at action; 429 past limit in window seconds"""
+    Attempt = Pool().get('web.client.attempt')
+    if not Attempt.allowed(action, client, limit, window):
+        abort(HTTPStatus.TOO_MANY_REQUESTS)
+    Attempt.record(action, client)
 
 
 def language_links(request):
@@ -222,68 +239,96 @@ def html_response(request, text, status=200, cache=None):
             response.set_cookie(CSRF_COOKIE, cookie, httponly=True,
                 samesite='Strict', secure=request.scheme == 'https',
                 path=request.script_root + '/')
-    return secure(response)
+    return response
 
 
 def error_page(request, status):
+    "The page of an error status, in the request's language, no details"
+    message = i18n._(ERRORS.get(status, ERRORS[500]))
     try:
-        return render(request, 'error.html', status=status,
-            code=status, message=i18n._(ERRORS.get(status, ERRORS[500])))
+        return render(request, 'error.html', status=status, code=status,
+            message=message)
     except Exception:
         logger.exception("error page failed")
-        return secure(Response(
-                i18n._(ERRORS.get(status, ERRORS[500])), status=status,
-                content_type='text/plain; charset=utf-8'))
+        return Response(message, status=status,
+            content_type='text/plain; charset=utf-8')
 
 
-def page(rule, methods=('GET',), model=None, max_body=None):
-    """Declare a public page of the configured database, served as user 0
-    once model is in its pool (the module may not be activated)"""
-    from trytond.wsgi import app
-
-    def decorator(func):
-        @functools.wraps(func)
-        def wrapper(request, **kwargs):
-            try:
-                language = i18n.activate(i18n.choose(request))
-                pool = _pool(model)
-                readonly = request.method not in {'POST', 'PUT', 'DELETE'}
-                with Transaction().start(pool.database_name, 0,
-                        readonly=readonly,
-                        context={'language': language}) as t:
-                    response = func(request, **kwargs)
-                    if not readonly:
-                        t.commit()
-                return secure(response)
-            except HTTPException as exception:
-                return error_page(request, exception.code or 500)
-            except backend.DatabaseOperationalError:
-                logger.warning("database busy for %s", request.path,
-                    exc_info=True)
-                return error_page(request, 503)
-            except Exception:
-                logger.exception("public page %s failed", request.path)
-                return error_page(request, 500)
-        wrapper.max_request_size = max_body or config.getint(
-            'marcier', 'web_max_body', default=64 * 1024)
-        app.route(rule, methods=set(methods))(wrapper)
-        return wrapper
-    return decorator
+def _error_status(request, exception):
+    """The status of the error page of exception, logged; with_pool turns
+    a failure into an error carrying the exception as its description"""
+    cause = exception.description
+    if isinstance(cause, backend.DatabaseOperationalError):
+        logger.warning("database busy for %s", request.path, exc_info=cause)
+        return HTTPStatus.SERVICE_UNAVAILABLE
+    if isinstance(cause, (UserError, UserWarning)):
+        # e.g. WeChat refusing an authorisation code
+        logger.info("public page %s refused", request.path, exc_info=cause)
+    elif isinstance(cause, Exception):
+        logger.error("public page %s failed", request.path, exc_info=cause)
+    return exception.code or HTTPStatus.INTERNAL_SERVER_ERROR
 
 
-def _pool(model):
-    name = database_name()
-    if not name:
+def served_pool(database_name, model=None):
+    """The pool of a database named in a URL: one this server has loaded,
+    with model (its module activated); 404 otherwise, as an anonymous
+    request never makes the server open a database"""
+    if database_name not in Pool.database_list():
         abort(HTTPStatus.NOT_FOUND)
-    if name not in Pool.database_list():
-        # The server's own database ([marcier] database), never one named
-        # by the client
-        with Transaction().start(name, 0, readonly=True):
-            Pool(name).init()
-    pool = Pool(name)
+    pool = Pool(database_name)
+    _require(pool, model)
+    return pool
+
+
+def _require(pool, model):
     if model:
         try:
             pool.get(model)
         except KeyError:
             abort(HTTPStatus.NOT_FOUND)
-    return pool
+
+
+def page(rule, methods=('GET',), model=None, max_body=None, readonly=None,
+        **sources):
+    """Declare a public page, served as user 0 once model is in the pool
+    (its module may not be activated) in the database the rule names
+    (<database_name>, see served_pool) or else the configured one, which
+    the server opens.  The transaction is readonly for GET unless readonly
+    says; sources are added to the CSP (script_src=...)."""
+    from trytond.wsgi import app
+    policy = content_security_policy(**sources)
+    named = '<database_name>' in rule
+
+    def decorator(func):
+        @with_pool
+        @with_transaction(readonly=readonly)
+        def serve(request, pool, **kwargs):
+            _require(pool, model)
+            with Transaction().set_context(language=i18n.current()):
+                return func(request, **kwargs)
+
+        @functools.wraps(func)
+        def wrapper(request, **kwargs):
+            try:
+                i18n.activate(i18n.choose(request))
+                if named:
+                    served_pool(kwargs['database_name'])
+                else:
+                    kwargs['database_name'] = database_name()
+                    if not kwargs['database_name']:
+                        abort(HTTPStatus.NOT_FOUND)
+                response = serve(request, **kwargs)
+            except HTTPException as exception:
+                response = error_page(request,
+                    _error_status(request, exception))
+            except Exception as exception:
+                # Before with_pool (e.g. the database list), or raised by
+                # a JSON request's body, which with_pool lets through
+                error = HTTPException(description=exception)
+                response = error_page(request, _error_status(request, error))
+            return secure(response, policy)
+        set_max_request_size(max_body or config.getint(
+                'marcier', 'web_max_body', default=64 * 1024))(wrapper)
+        app.route(rule, methods=set(methods))(wrapper)
+        return wrapper
+    return decorator

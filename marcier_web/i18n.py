@@ -16,7 +16,6 @@ import contextlib
 import contextvars
 import functools
 import io
-import re
 from datetime import timezone
 from pathlib import Path
 
@@ -185,19 +184,3 @@ def datetime(value, format='short'):
     return _format_datetime(value, format, tzinfo=UTC,
         locale=babel_locale(current()))
 
-
-CJK = re.compile(r'[\u3400-\u9fff]+')
-
-
-def pinyin_keys(text):
-    """The pinyin initials and the full pinyin of the Chinese runs of text,
-    for searches typed with a Latin keyboard ("gef" finds golf carts)"""
-    runs = CJK.findall(text or '')
-    if not runs:
-        return []
-    from pypinyin import Style, lazy_pinyin  # its dictionary is large
-    keys = []
-    for run in runs:
-        keys.append(''.join(lazy_pinyin(run, style=Style.FIRST_LETTER)))
-        keys.append(''.join(lazy_pinyin(run)))
-    return keys

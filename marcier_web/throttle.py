@@ -7,13 +7,14 @@ import hashlib
 
 from sql.operators import Less
 
+from trytond import backend
 from trytond.model import Index, ModelSQL, fields
 from trytond.transaction import Transaction
 
 
 class Attempt(ModelSQL):
     "Attempt of an anonymous web client at a throttled action"
-    __name__ = 'mall.client.attempt'
+    __name__ = 'web.client.attempt'
     action = fields.Char("Action", required=True)
     client = fields.Char("Client", required=True)
 
@@ -24,6 +25,15 @@ class Attempt(ModelSQL):
         cls._sql_indexes.add(Index(t,
                 (t.action, Index.Equality()), (t.client, Index.Equality()),
                 (t.create_date, Index.Range())))
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration from 8.0.0: the throttle was the mall's
+        TableHandler = backend.TableHandler
+        if (TableHandler.table_exist('mall_client_attempt')
+                and not TableHandler.table_exist(cls._table)):
+            TableHandler.table_rename('mall_client_attempt', cls._table)
+        super().__register__(module)
 
     @staticmethod
     def key(client):
