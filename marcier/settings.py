@@ -84,7 +84,12 @@ def parse_database(uri=None):
 def configure(database, listen=None):
     "Load config/trytond.conf and point trytond at database"
     from trytond import config
-    config.update_etc(str(CONFIG_DIR / 'trytond.conf'))
+    path = CONFIG_DIR / 'trytond.conf'
+    if not path.is_file():
+        # trytond's own complaint is a TypeError (8.0.11 config.py)
+        raise SettingsError(f"no trytond configuration at {path}: "
+            "set MARCIER_CONFIG_DIR or run where config/trytond.conf is")
+    config.update_etc(str(path))
     config.set('database', 'uri', database.uri)
     if database.path is not None:
         config.set('database', 'path', str(database.path))
