@@ -4,6 +4,7 @@ Nothing here imports trytond's backend: it picks its driver from the
 configuration when first imported, so configure() must run before.
 """
 import os
+import sysconfig
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # A source checkout keeps config/ and var/ next to the sources; an installed
 # package uses those of the directory it runs in
 HOME = ROOT if (ROOT / 'pyproject.toml').exists() else Path.cwd()
-CONFIG_DIR = Path(os.environ.get('MARCIER_CONFIG_DIR', HOME / 'config'))
+# and, where that directory has no config/, the one the wheel installed
+# (pyproject.toml data-files): without it, a server would log in with the
+# password alone and take any password
+SHIPPED_CONFIG = Path(sysconfig.get_path('data'), 'share', 'marcier', 'config')
+CONFIG_DIR = Path(os.environ.get('MARCIER_CONFIG_DIR',
+        HOME / 'config' if HOME == ROOT or (HOME / 'config').is_dir()
+        or not SHIPPED_CONFIG.is_dir() else SHIPPED_CONFIG))
 VAR_DIR = Path(os.environ.get('MARCIER_VAR_DIR', HOME / 'var'))
 SAO_ROOT = Path(os.environ.get('MARCIER_SAO_ROOT', VAR_DIR / 'sao' / 'package'))
 LEAFLET_ROOT = Path(os.environ.get(
@@ -77,7 +84,12 @@ def parse_database(uri=None):
 def configure(database, listen=None):
     "Load config/trytond.conf and point trytond at database"
     from trytond import config
-    config.update_etc(str(CONFIG_DIR / 'trytond.conf'))
+    path = CONFIG_DIR / 'trytond.conf'
+    if not path.is_file():
+        # trytond's own complaint is a TypeError (8.0.11 config.py)
+        raise SettingsError(f"no trytond configuration at {path}: "
+            "set MARCIER_CONFIG_DIR or run where config/trytond.conf is")
+    config.update_etc(str(path))
     config.set('database', 'uri', database.uri)
     if database.path is not None:
         config.set('database', 'path', str(database.path))

@@ -36,6 +36,8 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     "Vehicle of the fleet, with the last state its gateway reported"
     __name__ = 'device.vehicle'
     _rec_name = 'serial'
+    _audited_fields = (  # audit trail: owners (E6), what makes it reachable
+        'company', 'agent', 'customer', 'status', 'gateway_id', 'active')
     _new = Eval('id', -1) < 0
     serial = fields.Char("Serial / VIN", required=True, strip=True,
         states={

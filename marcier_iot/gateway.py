@@ -33,6 +33,8 @@ class Gateway(ModelSQL, ModelView):
     "Gateway Credentials"
     __name__ = 'iot.gateway'
     _rec_name = 'username'
+    _audited_fields = ('vehicle', 'username')  # audit trail (H4)
+    _audited_secrets = ('secret', 'password_hash')
     vehicle = fields.Many2One(
         'device.vehicle', "Vehicle", required=True, readonly=True,
         ondelete='CASCADE')

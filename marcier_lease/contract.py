@@ -63,6 +63,8 @@ def billing_periods(start, end, cycle):
 class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     "Lease contract of vehicles between an agent and a customer"
     __name__ = 'lease.contract'
+    _audited_fields = (  # contract money (audit trail, G1)
+        'state', 'customer', 'deposit', 'start_date', 'end_date')
     _rec_name = 'number'
     _editable = Eval('state') == 'not_started'
     number = fields.Char("Number", readonly=True)
@@ -572,6 +574,7 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
 class ContractLine(ModelSQL, ModelView):
     "Vehicle leased by a contract"
     __name__ = 'lease.contract.line'
+    _audited_fields = ('vehicle', 'rent')  # audit trail
     contract = fields.Many2One(
         'lease.contract', "Contract", required=True, ondelete='CASCADE')
     vehicle = fields.Many2One(

@@ -37,6 +37,7 @@ PLAN_FIELDS = {'due_date', 'amount', 'period_start', 'period_end', 'kind',
 class Installment(AgentOwnedMixin, ModelSQL, ModelView):
     "Payment plan line of a lease contract, billed when due"
     __name__ = 'lease.installment'
+    _audited_fields = ('amount', 'due_date', 'state')  # audit trail
     _editable = ((Eval('state') == 'planned')
         & (Eval('contract_state', 'not_started') == 'not_started'))
     contract = fields.Many2One(
@@ -389,6 +390,7 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
 class Payment(AgentOwnedMixin, ModelSQL, ModelView):
     "Payment received from a customer against a bill"
     __name__ = 'lease.payment'
+    _audited_fields = ('amount', 'date')  # audit trail
     installment = fields.Many2One(
         'lease.installment', "Plan Line", required=True, readonly=True,
         ondelete='RESTRICT')

@@ -65,6 +65,7 @@ class Listing(
         ModelView):
     "Listing: an agent's rental offer of a catalogue product"
     __name__ = 'mall.listing'
+    _audited_fields = ('state', 'agent', 'product', 'promotion')  # A5-A7
     _editable = ~Eval('state').in_(EDITABLE)
     product = fields.Many2One(
         'product.template', "Product", required=True, ondelete='RESTRICT',
@@ -408,6 +409,7 @@ class ListingPrice(
         storefront.ShownMixin, sequence_ordered(), ModelSQL, ModelView):
     "Rental price of a listing in a city or region"
     __name__ = 'mall.listing.price'
+    _audited_fields = ('price', 'unit', 'city')  # audit trail
     listing = fields.Many2One(
         'mall.listing', "Listing", required=True, ondelete='CASCADE')
     city = fields.Many2One(

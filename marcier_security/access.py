@@ -30,8 +30,8 @@ def check_rules(cls, records, mode='read'):
             if mode == 'read':
                 cls.read(ids, ['id'])
             else:
-                # The check (and refusal) the write or delete makes next
-                cls._ModelSQL__check_domain_rule(ids, mode)
+                # The rules (and refusal) the write or delete checks next
+                Pool().get('ir.rule').check(cls.__name__, ids, mode=mode)
 
 
 def check_party_references(cls, vlist):

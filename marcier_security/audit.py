@@ -3,14 +3,19 @@
 """Audit trail (H3): old and new values of the fields that matter.
 
 Tryton's ir.model.log already says who changed which fields of any record
-through RPC; it keeps no values.  This adds them for the fields of AUDITED,
-whoever writes them (RPC, wizards, the IoT listener).  Not _history tables:
-they copy whole rows, secrets included, and have no "who".
+through RPC; it keeps no values.  This adds them for the fields a model
+declares, whoever writes them (RPC, wizards, the IoT listener).  Not
+_history tables: they copy whole rows, secrets included, and have no "who".
 
-A module adds its model with one line: 'model.name': audit(fields,
-masked=fields whose values are secret and logged only as changed)."""
-from dataclasses import dataclass
+A model declares what is audited in its own module, as it declares
+_history, so that this module names none of them:
 
+    _audited_fields = ('state', 'agent')
+    _audited_secrets = ('password_hash',)  # logged only as changed
+
+Tuples, so that an extension adds to them without changing the base's:
+cls._audited_fields += ('x',) in its __setup__.  The attributes mean
+nothing without this module installed."""
 from trytond.model import Model, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
@@ -18,41 +23,21 @@ from trytond.transaction import Transaction, without_check_access
 CHANGED = "(changed)"
 
 
-@dataclass(frozen=True)
-class audit:
-    fields: tuple = ()
-    masked: tuple = ()
+def audited_fields(cls):
+    "The names of the fields of cls that are audited (secrets included)"
+    if not issubclass(cls, ModelSQL):
+        return set()
+    declared = (set(getattr(cls, '_audited_fields', ()))
+        | audited_secrets(cls))
+    return declared & set(cls._fields)
 
-    @property
-    def names(self):
-        return set(self.fields) | set(self.masked)
 
-
-AUDITED = {
-    # device owners (E6) and what makes a vehicle reachable
-    'device.vehicle': audit(
-        ('company', 'agent', 'customer', 'status', 'gateway_id', 'active')),
-    # per-device broker credentials (H4)
-    'iot.gateway': audit(('vehicle', 'username'),
-        masked=('secret', 'password_hash')),
-    # back-office credentials and rights
-    'res.user': audit(('login', 'active', 'agent', 'groups'),
-        masked=('password',)),
-    'res.group': audit(('totp_required',)),
-    # listing states and prices (A5-A7)
-    'mall.listing': audit(('state', 'agent', 'product', 'promotion')),
-    'mall.listing.price': audit(('price', 'unit', 'city')),
-    # contract money (G1)
-    'lease.contract': audit(('state', 'customer', 'deposit', 'start_date',
-            'end_date')),
-    'lease.contract.line': audit(('vehicle', 'rent')),
-    'lease.installment': audit(('amount', 'due_date', 'state')),
-    'lease.payment': audit(('amount', 'date')),
-    }
+def audited_secrets(cls):
+    return set(getattr(cls, '_audited_secrets', ()))
 
 
 def _text(record, name, masked):
-    if name in AUDITED[record.__name__].masked:
+    if name in audited_secrets(record.__class__):
         return masked
     value = getattr(record, name, None)
     if isinstance(value, Model):
@@ -72,15 +57,14 @@ def _snapshot(records, names, masked=CHANGED):
 
 
 class AuditMixin:
-    "Record the old and new values of the AUDITED fields"
+    """Record the old and new values of the fields a model declares in
+    _audited_fields and _audited_secrets.  Neither is set here: the mixin
+    comes first in the class's MRO and would hide the model's own."""
     __slots__ = ()
 
     @classmethod
     def _audited(cls, names=None):
-        spec = AUDITED.get(cls.__name__)
-        if not spec or not issubclass(cls, ModelSQL):
-            return set()
-        audited = spec.names & set(cls._fields)
+        audited = audited_fields(cls)
         return audited if names is None else audited & set(names)
 
     @classmethod

@@ -28,6 +28,7 @@ CODE = 'totp_code'  # the login parameter sao asks for
 
 class Group(metaclass=PoolMeta):
     __name__ = 'res.group'
+    _audited_fields = ('totp_required',)  # audit.py
     totp_required = fields.Boolean("Two-Factor Login Required",
         help="Members log in with their password and a code of an "
         "authenticator app (or of SMS where configured).")
@@ -35,6 +36,9 @@ class Group(metaclass=PoolMeta):
 
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
+    # back-office credentials and rights (audit.py)
+    _audited_fields = ('login', 'active', 'agent', 'groups')
+    _audited_secrets = ('password',)
     second_factor = fields.Function(fields.Selection([
                 (None, "None"),
                 ('totp', "Authenticator App"),

@@ -2,9 +2,12 @@
 modules never import the command package; the wire format and the device
 side run without trytond and without the Tryton modules; no two top-level
 packages import each other, even through others; the public pages have
-one web layer (marcier_web), which depends on none of ours."""
+one web layer (marcier_web), which depends on none of ours.
+marcier_security names no model of the feature modules: they declare what
+it applies to."""
 import ast
 import configparser
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +151,66 @@ runpy.run_module('marcier_gateway.main', run_name='__main__')
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         f"marcier-gateway: bad gateway config {config}: 'tenant'")
+
+
+def module_depends(module):
+    "The modules a Tryton module's tryton.cfg depends on, extras included"
+    config = configparser.ConfigParser()
+    config.read(ROOT / module / 'tryton.cfg')
+    return set(config.get('tryton', 'depends', fallback='').split()) | set(
+        config.get('tryton', 'extras_depend', fallback='').split())
+
+
+def new_models(module):
+    "The model names a module's classes create (extensions left out)"
+    names = set()
+    for path in (ROOT / module).rglob('*.py'):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ClassDef) or any(
+                    k.arg == 'metaclass' for k in node.keywords):
+                continue
+            for stmt in node.body:
+                if (isinstance(stmt, ast.Assign)
+                        and any(getattr(t, 'id', None) == '__name__'
+                            for t in stmt.targets)
+                        and isinstance(stmt.value, ast.Constant)):
+                    names.add(stmt.value.value)
+    return names
+
+
+def test_security_names_no_feature_module():
+    """marcier_security applies to what the models declare (issue 13):
+    its code, data, views and tests name no model nor module of the
+    modules it does not depend on (audit.py once listed their models)"""
+    ours = 'marcier_security'
+    depends = set()
+    todo = [ours]
+    while todo:
+        for name in module_depends(todo.pop()):
+            if name in tryton_modules() and name not in depends:
+                depends.add(name)
+                todo.append(name)
+    others = sorted(tryton_modules() - depends - {ours})
+    models = set().union(*(new_models(m) for m in others))
+    assert {'device.vehicle', 'mall.listing', 'lease.contract'} <= models
+    pattern = re.compile(r'(?<![\w.])(%s)(?![\w])' % '|'.join(
+            re.escape(n) for n in sorted(models | set(others),
+                key=len, reverse=True)))
+    offenders = []
+    for path in sorted((ROOT / ours).rglob('*')):
+        if path.suffix not in {'.py', '.xml', '.cfg', '.rst'}:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for match in pattern.finditer(line):
+                offenders.append(
+                    f'{path.relative_to(ROOT)}:{number}: {match.group(1)}')
+    assert offenders == []
+
+
+def test_no_private_trytond_names():
+    "No name-mangled private of trytond (cls._ModelSQL__x): it may go"
+    pattern = re.compile(r'\b_[A-Z][A-Za-z]*__[a-z]\w*')
+    offenders = [f'{path.relative_to(ROOT)}: {match}'
+        for files in packages().values() for path in files
+        for match in pattern.findall(path.read_text())]
+    assert offenders == []

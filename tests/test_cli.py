@@ -1,4 +1,5 @@
 """The marcier command: clear one-line errors and a repeatable demo."""
+import os
 import socket
 import sqlite3
 import subprocess
@@ -49,6 +50,16 @@ def test_serve_database_not_set_up(tmp_path):
         marcier('serve', '--db', f'sqlite:///{tmp_path}/none.sqlite',
             '--port', str(free_port())),
         "is not set up: run `marcier setup")
+
+
+def test_no_configuration(tmp_path):
+    "A folder without trytond.conf (trytond itself says TypeError)"
+    result = subprocess.run(
+        [*MARCIER, 'setup', '--db', f'sqlite:///{tmp_path}/none.sqlite'],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, 'MARCIER_CONFIG_DIR': str(tmp_path)})
+    assert_one_line_error(
+        result, f"no trytond configuration at {tmp_path}/trytond.conf")
 
 
 def run_demo(uri, port, timeout=300):

@@ -22,6 +22,7 @@ from trytond.tools import is_instance_method
 from trytond.transaction import Transaction
 
 from .. import secret
+from ..audit import audited_fields, audited_secrets
 from ..change import GuardedRPC
 from ..totp import STEP
 
@@ -364,6 +365,18 @@ class MarcierSecurityTestCase(
                 Transaction().set_context(_check_access=True):
             with self.assertRaises(AccessError):
                 Audit.search([])
+
+    @with_transaction()
+    def test_audit_declarations(self):
+        "What a model declares audited are fields of its own"
+        wrong = [(name, sorted(
+                    (set(getattr(Model, '_audited_fields', ()))
+                        | audited_secrets(Model)) - set(Model._fields)))
+            for name, Model in Pool().iterobject()]
+        self.assertEqual([w for w in wrong if w[1]], [])
+        User = Pool().get('res.user')
+        self.assertEqual(audited_fields(User),
+            {'login', 'active', 'agent', 'groups', 'password'})
 
     @with_transaction()
     def test_change_rpc_guarded(self):
