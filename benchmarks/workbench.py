@@ -179,11 +179,15 @@ def bulk_load(uri, company, currency, books, today):
                         pay_date if paid else None))
         statuses = ((v, a, 'rented' if v in rented else 'available',
                 rented.get(v)) for v, a in vehicles)
+        # The demo's golf cart (marcier_device's demo makes it)
+        cursor.execute(
+            "SELECT MIN(id) FROM product_template WHERE code = 'MC-G4'")
+        product, = cursor.fetchone()
         counts = {}
         counts['vehicles'] = copy('device_vehicle', [
-                'company', 'agent', 'serial', 'model_name', 'status',
+                'company', 'agent', 'serial', 'product', 'status',
                 'customer', 'active', 'alarm_count', 'key_on'],
-            ((v, company, a, f'BENCH{v:07d}', "MC-G4 Golf Cart", s, c, True,
+            ((v, company, a, f'BENCH{v:07d}', product, s, c, True,
                     0, False) for v, a, s, c in statuses))
         counts['contracts'] = copy('lease_contract', [
                 'company', 'agent', 'customer', 'number', 'start_date',
@@ -256,7 +260,7 @@ def measure(database, users, agent_a, today):
     installment_list = ['contract', 'customer', 'agent', 'kind',
         'bill_number', 'due_date', 'days_overdue', 'amount', 'paid_amount',
         'unpaid_amount', 'last_payment_date', 'state']
-    vehicle_list = ['serial', 'model_name', 'agent', 'customer', 'status',
+    vehicle_list = ['serial', 'product', 'agent', 'customer', 'status',
         'soc', 'key_on', 'last_seen', 'alarm_count', 'maintenance_due']
     results = []
     with Transaction().start(database.name, 0, readonly=True) as transaction:

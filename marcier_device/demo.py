@@ -11,20 +11,23 @@ from trytond.transaction import Transaction
 
 from marcier_base.demo import company, ensure
 
-MODELS = [
-    "MC-S14 Sightseeing Car (14 seats)",
-    "MC-G4 Golf Cart (4 seats)",
-    "MC-P2 Patrol Car",
-    "MC-H3 Sanitation Vehicle",
-    "MC-F20 Electric Forklift (2 t)",
-    "MC-C1 Cleaning Machine",
+# The catalogue products of the fleet (code, name), found by code: the
+# mall's demo (marcier_mall), before or after this one, makes them its
+# mall products
+PRODUCTS = [
+    ('MC-S14', "MC-S14 Sightseeing Car, 14 seats"),
+    ('MC-G4', "MC-G4 Golf Cart, 4 seats"),
+    ('MC-P2', "MC-P2 Open Patrol Car"),
+    ('MC-R3', "MC-R3 Refuse Collector, 3 m³"),
+    ('MC-F15', "MC-F15 Electric Forklift, 1.5 t"),
+    ('MC-C70', "MC-C70 Ride-on Floor Scrubber"),
     ]
 PER_AGENT = 6
 PLANS = [
-    # name, model, every N days, every N working hours, work
-    ("Golf cart quarterly service", MODELS[1], 90, 250,
+    # name, product code, every N days, every N working hours, work
+    ("Golf cart quarterly service", 'MC-G4', 90, 250,
         "Brakes, steering, tyres, battery terminals and water level."),
-    ("Forklift 500 h service", MODELS[4], 180, 500,
+    ("Forklift 500 h service", 'MC-F15', 180, 500,
         "Hydraulic oil and filters, mast chains, forks, brakes, battery."),
     ]
 
@@ -38,6 +41,7 @@ def load(context):
     rng = random.Random(2026)
     vehicles = []
     with Transaction().set_context(company=operator_company.id):
+        products = _products()
         for agent in Agent.search([('company', '=', operator_company.id)]):
             city = agent.city
             for n in range(PER_AGENT):
@@ -47,7 +51,8 @@ def load(context):
                 vehicle = ensure(Vehicle, [('serial', '=', serial)], {
                         'company': operator_company.id,
                         'agent': agent.id,
-                        'model_name': MODELS[n % len(MODELS)],
+                        'product': products[
+                            PRODUCTS[n % len(PRODUCTS)][0]].id,
                         'gateway_id': f'gw-{serial.lower()}',
                         'commissioning_date': dt.date(2025, 1 + n, 15),
                         })
@@ -60,7 +65,7 @@ def load(context):
                             'odometer': round(rng.uniform(200, 9000), 1),
                             'working_hours': round(rng.uniform(50, 1500), 1),
                             })
-        _plans(operator_company)
+        _plans(operator_company, products)
         # Fresh records: the plans just added maintenance lines to them
         vehicles = Vehicle.browse(vehicles)
         _history(vehicles)
@@ -68,11 +73,22 @@ def load(context):
         Pool().get('device.vehicle.maintenance').notify_due()
 
 
-def _plans(company):
+def _products():
+    "{code: product.template} of PRODUCTS"
+    pool = Pool()
+    Template = pool.get('product.template')
+    ModelData = pool.get('ir.model.data')
+    unit = ModelData.get_id('product', 'uom_unit')
+    return {code: ensure(Template, [('code', '=', code)], {
+                'name': name, 'type': 'assets', 'default_uom': unit})
+        for code, name in PRODUCTS}
+
+
+def _plans(company, products):
     Plan = Pool().get('device.maintenance.plan')
-    for name, model, days, hours, work in PLANS:
+    for name, code, days, hours, work in PLANS:
         ensure(Plan, [('name', '=', name)], {
-                'company': company.id, 'model_name': model,
+                'company': company.id, 'product': products[code].id,
                 'interval_days': days, 'interval_hours': hours, 'work': work})
 
 

@@ -7,6 +7,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import EventError
+from .product import lazy_product_name
 
 EVENT_TYPES = [
     ('entry', "Entry to Site"),
@@ -140,7 +141,8 @@ class Event(ModelSQL, ModelView):
         title = lazy_gettext('marcier_device.msg_transfer_title',
             vehicle=self.vehicle.rec_name)
         body = lazy_gettext('marcier_device.msg_transfer_body',
-            vehicle=self.vehicle.rec_name, model=self.vehicle.model_name or '',
+            vehicle=self.vehicle.rec_name,
+            model=lazy_product_name(self.vehicle.product),
             from_=from_, to=to, date=self.date, note=self.note or '')
         with Transaction().set_context(company=self.vehicle.company.id):
             self.vehicle.agent.notify(

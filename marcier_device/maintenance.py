@@ -13,9 +13,10 @@ from trytond.transaction import Transaction, without_check_access
 from marcier_base.model import is_operator
 
 from .exceptions import MaintenanceAccessError, MaintenancePlanError
+from .product import ProductMigrationMixin, lazy_product_name
 
 
-class Plan(DeactivableMixin, ModelSQL, ModelView):
+class Plan(ProductMigrationMixin, DeactivableMixin, ModelSQL, ModelView):
     "Maintenance plan: a service due every N days and/or N working hours"
     __name__ = 'device.maintenance.plan'
     company = fields.Many2One(
@@ -26,9 +27,13 @@ class Plan(DeactivableMixin, ModelSQL, ModelView):
     interval_hours = fields.Integer(
         "Every (Working Hours)",
         help="Working hours between two maintenances.")
-    model_name = fields.Char(
-        "Vehicle Model",
-        help="Apply the plan to every vehicle of this model; "
+    product = fields.Many2One(
+        'product.template', "Product", ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
+        help="Apply the plan to every vehicle of this catalogue product; "
         "leave empty to add the plan to vehicles one by one.")
     work = fields.Text("Work", help="What the maintenance consists of.")
     schedules = fields.One2Many(
@@ -66,12 +71,12 @@ class Plan(DeactivableMixin, ModelSQL, ModelView):
         super().on_modification(mode, plans, field_names=field_names)
         if mode == 'delete':
             return
-        if mode == 'create' or field_names & {'model_name', 'active'}:
-            models = {p.model_name for p in plans if p.model_name}
-            if models:
+        if mode == 'create' or field_names & {'product', 'active'}:
+            products = {p.product.id for p in plans if p.product}
+            if products:
                 with without_check_access():
-                    Maintenance.apply_model_plans(Vehicle.search([
-                                ('model_name', 'in', list(models)),
+                    Maintenance.apply_product_plans(Vehicle.search([
+                                ('product', 'in', list(products)),
                                 ]))
         if mode == 'write' and field_names & {
                 'interval_days', 'interval_hours'}:
@@ -249,15 +254,15 @@ class VehicleMaintenance(ModelSQL, ModelView):
                 cls.write(*to_write)
 
     @classmethod
-    def apply_model_plans(cls, vehicles):
-        "Add to vehicles the active plans of their model they miss"
+    def apply_product_plans(cls, vehicles):
+        "Add to vehicles the active plans of their product they miss"
         pool = Pool()
         Plan = pool.get('device.maintenance.plan')
-        models = {v.model_name for v in vehicles if v.model_name}
-        if not models:
+        products = {v.product.id for v in vehicles if v.product}
+        if not products:
             return []
         with without_check_access():
-            plans = Plan.search([('model_name', 'in', list(models))])
+            plans = Plan.search([('product', 'in', list(products))])
             existing = {(m.vehicle.id, m.plan.id) for m in cls.search([
                         ('vehicle', 'in', [v.id for v in vehicles]),
                         ])}
@@ -265,7 +270,7 @@ class VehicleMaintenance(ModelSQL, ModelView):
                         'vehicle': v.id,
                         'plan': p.id,
                         } for v in vehicles for p in plans
-                    if p.model_name == v.model_name
+                    if p.product == v.product
                     and p.company == v.company
                     and v.status != 'retired'
                     and (v.id, p.id) not in existing])
@@ -327,7 +332,8 @@ class VehicleMaintenance(ModelSQL, ModelView):
                     hours=self.next_hours,
                     current=vehicle.working_hours or 0))
         body = lazy_gettext('marcier_device.msg_maintenance_due_body',
-            vehicle=vehicle.rec_name, model=vehicle.model_name or '',
+            vehicle=vehicle.rec_name,
+            model=lazy_product_name(vehicle.product),
             plan=self.plan.rec_name,
             due=LazyString(lambda: '; '.join(map(str, due))),
             agent=vehicle.agent.rec_name if vehicle.agent else '')

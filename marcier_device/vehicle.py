@@ -14,6 +14,7 @@ from .exceptions import (
     TransferAccessError, TransferError, VehicleCustomerError,
     VehicleGatewayError, VehicleIdentifierError, VehicleLedgerError,
     VehicleStatusError)
+from .product import ProductMigrationMixin, catalogue_model
 
 STATUSES = [
     ('available', "Available"),
@@ -32,7 +33,9 @@ IDENTIFIER_FIELDS = {'serial', 'gateway_id'}
 
 
 
-class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
+class Vehicle(
+        ProductMigrationMixin, AgentOwnedMixin, DeactivableMixin, ModelSQL,
+        ModelView):
     "Vehicle of the fleet, with the last state its gateway reported"
     __name__ = 'device.vehicle'
     _rec_name = 'serial'
@@ -43,8 +46,21 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
         states={
             'readonly': AGENT_STAFF,
             })
-    model_name = fields.Char(
-        "Model", help="The vehicle model as the maker names it.")
+    product = fields.Many2One(
+        'product.template', "Product", ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
+        help="The catalogue product the vehicle is.")
+    product_model = fields.Function(
+        fields.Char("Product Model",
+            help="The catalogue model of the product, "
+            "when the mall is activated.",
+            states={
+                'invisible': ~Eval('product_model'),
+                }),
+        'on_change_with_product_model', searcher='search_product_model')
     customer = fields.Many2One(
         'party.party', "Current Customer", ondelete='RESTRICT',
         context={
@@ -107,7 +123,10 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
             ('gateway_unique', Unique(t, t.gateway_id),
                 'marcier_device.msg_vehicle_gateway_unique'),
             ]
-        cls._sql_indexes.add(Index(t, (t.status, Index.Equality())))
+        cls._sql_indexes.update({
+                Index(t, (t.status, Index.Equality())),
+                Index(t, (t.product, Index.Equality())),
+                })
         cls._order.insert(0, ('serial', 'ASC'))
         cls.agent.states['readonly'] |= Eval('id', -1) >= 0
         # The buttons, rent() and release() move it
@@ -169,6 +188,17 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def default_alarm_count(cls):
         return 0
+
+    @fields.depends('product')
+    def on_change_with_product_model(self, name=None):
+        return catalogue_model(self.product)
+
+    @classmethod
+    def search_product_model(cls, name, clause):
+        Template = Pool().get('product.template')
+        if 'mall_model' not in Template._fields:
+            return [('id', '=', None)]
+        return [('product.mall_model.rec_name', *clause[1:])]
 
     @classmethod
     def get_maintenance_due(cls, vehicles, name):
@@ -272,8 +302,8 @@ class Vehicle(AgentOwnedMixin, DeactivableMixin, ModelSQL, ModelView):
         Maintenance = pool.get('device.vehicle.maintenance')
         super().on_modification(mode, vehicles, field_names=field_names)
         if mode == 'create' or (mode == 'write' and field_names & {
-                    'model_name', 'company'}):
-            Maintenance.apply_model_plans(vehicles)
+                    'product', 'company'}):
+            Maintenance.apply_product_plans(vehicles)
 
     # Status moves: buttons for the back office, rent() and release() for
     # the leasing module.  check_status_transition() guards every write.

@@ -16,6 +16,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
+from marcier_device.product import ProductMigrationMixin
 
 from .exceptions import (
     ContractDateError, ContractError, ContractOverlapError)
@@ -571,7 +572,7 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         cls.write(contracts, {'expiry_warned': True})
 
 
-class ContractLine(ModelSQL, ModelView):
+class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
     "Vehicle leased by a contract"
     __name__ = 'lease.contract.line'
     _audited_fields = ('vehicle', 'rent')  # audit trail
@@ -584,7 +585,9 @@ class ContractLine(ModelSQL, ModelView):
             ],
         help="Leave empty until the vehicle is chosen; "
         "the contract starts only when every line has one.")
-    model_name = fields.Char("Model")
+    product = fields.Many2One(
+        'product.template', "Product", ondelete='RESTRICT',
+        help="The catalogue product leased; the vehicle's when one is.")
     rent = Monetary("Rent per Month", currency='currency', digits='currency',
         required=True)
     currency = fields.Function(
@@ -602,10 +605,10 @@ class ContractLine(ModelSQL, ModelView):
     def on_change_with_currency(self, name=None):
         return self.contract.currency if self.contract else None
 
-    @fields.depends('vehicle', 'model_name')
+    @fields.depends('vehicle', 'product')
     def on_change_vehicle(self):
-        if self.vehicle and not self.model_name:
-            self.model_name = self.vehicle.model_name
+        if self.vehicle and not self.product:
+            self.product = self.vehicle.product
 
     @classmethod
     def check_modification(cls, mode, lines, values=None, external=False):

@@ -45,9 +45,11 @@ CONTRACTS = [
     ('C', 'MCC0002', 1, -70, 180, 'monthly', 2100, 0, 'in_progress',
         [0], 0),
     ]
+# agent, customer index, product code (marcier_device's demo makes the
+# products), quantity, rent, state
 QUOTATIONS = [
-    ('A', 1, "MC-S14 Sightseeing Car (14 seats)", 2, 5200, 'draft'),
-    ('B', 0, "MC-H3 Sanitation Vehicle", 1, 3100, 'quoted'),
+    ('A', 1, 'MC-S14', 2, 5200, 'draft'),
+    ('B', 0, 'MC-R3', 1, 3100, 'quoted'),
     ]
 
 
@@ -81,8 +83,10 @@ def _quotations(company, today):
     pool = Pool()
     Quotation = pool.get('lease.quotation')
     Agent = pool.get('marcier.agent')
-    for code, customer, model, quantity, rent, state in QUOTATIONS:
-        note = f"{DEMO}{quantity} x {model}"
+    Template = pool.get('product.template')
+    for code, customer, product, quantity, rent, state in QUOTATIONS:
+        product, = Template.search([('code', '=', product)])
+        note = f"{DEMO}{quantity} x {product.name}"
         if Quotation.search([('note', '=', note)]):
             continue
         agent, = Agent.search([('code', '=', code)])
@@ -95,7 +99,7 @@ def _quotations(company, today):
                     'deposit': Decimal(rent),
                     'note': note,
                     'lines': [('create', [{
-                                    'model_name': model,
+                                    'product': product.id,
                                     'quantity': quantity,
                                     'rent': Decimal(rent)}])],
                     }])
@@ -129,7 +133,7 @@ def _contracts(company, today):
                     'note': f"{DEMO}{serial} for {party.name}",
                     'lines': [('create', [{
                                     'vehicle': vehicle.id,
-                                    'model_name': vehicle.model_name,
+                                    'product': vehicle.product.id,
                                     'rent': Decimal(rent)}])],
                     }])
         Contract.plan([contract])

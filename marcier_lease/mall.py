@@ -89,7 +89,7 @@ class Inquiry(metaclass=PoolMeta):
             'end_date': end,
             'note': self.message,
             'lines': [('create', [{
-                            'model_name': self.listing.product.name,
+                            'product': self.listing.product.id,
                             'quantity': self.quantity,
                             'rent': self._monthly_rent(),
                             }])],

@@ -11,6 +11,7 @@ from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 
 from marcier_base.model import AgentOwnedMixin
+from marcier_device.product import ProductMigrationMixin
 
 from .contract import BILLING_CYCLES
 from .exceptions import QuotationError
@@ -239,8 +240,8 @@ class Quotation(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         pass
 
 
-class QuotationLine(ModelSQL, ModelView):
-    "Quoted vehicle, or a quantity of a product model"
+class QuotationLine(ProductMigrationMixin, ModelSQL, ModelView):
+    "Quoted vehicle, or a quantity of a catalogue product"
     __name__ = 'lease.quotation.line'
     quotation = fields.Many2One(
         'lease.quotation', "Quotation", required=True, ondelete='CASCADE')
@@ -249,10 +250,12 @@ class QuotationLine(ModelSQL, ModelView):
         domain=[
             ('agent', '=', Eval('_parent_quotation', {}).get('agent', -1)),
             ])
-    model_name = fields.Char("Model",
+    product = fields.Many2One(
+        'product.template', "Product", ondelete='RESTRICT',
         states={
             'required': ~Eval('vehicle'),
-            })
+            },
+        help="The catalogue product quoted; the vehicle's when one is.")
     quantity = fields.Integer("Quantity", required=True,
         domain=[
             ('quantity', '>', 0),
@@ -285,15 +288,15 @@ class QuotationLine(ModelSQL, ModelView):
     def on_change_with_amount(self, name=None):
         return (self.rent or Decimal(0)) * (self.quantity or 0)
 
-    @fields.depends('vehicle', 'model_name')
+    @fields.depends('vehicle', 'product')
     def on_change_vehicle(self):
         if self.vehicle:
-            self.model_name = self.vehicle.model_name
+            self.product = self.vehicle.product
 
     def _get_contract_line(self, vehicle):
+        product = self.product or (vehicle.product if vehicle else None)
         return {
             'vehicle': vehicle.id if vehicle else None,
-            'model_name': self.model_name or (
-                vehicle.model_name if vehicle else None),
+            'product': product.id if product else None,
             'rent': self.rent,
             }

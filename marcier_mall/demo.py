@@ -244,16 +244,21 @@ def _catalogue():
         model_name = name.removeprefix(code).split(',')[0].strip()
         model = ensure(Model, [('code', '=', code)], {'name': model_name})
         translate(model, {'name': ZH[model_name]})
-        product = ensure(Template, [('code', '=', code)], {
-                'name': name, 'mall': True, 'default_uom': unit,
-                'type': 'assets',
-                'mall_category': categories[category].id,
-                'mall_model': model.id, 'rated_load': load,
-                'lift_height': lift, 'features': features,
-                'parameters': [('create', [
-                                {'name': n, 'value': v, 'unit': u or None}
-                                for n, v, u in parameters])],
-                })
+        values = {
+            'name': name, 'mall': True, 'default_uom': unit,
+            'type': 'assets',
+            'mall_category': categories[category].id,
+            'mall_model': model.id, 'rated_load': load,
+            'lift_height': lift, 'features': features,
+            'parameters': [('create', [
+                            {'name': n, 'value': v, 'unit': u or None}
+                            for n, v, u in parameters])],
+            }
+        product = ensure(Template, [('code', '=', code)], values)
+        if not product.mall:
+            # The product of demo vehicles (marcier_device's demo, when it
+            # runs first): the catalogue completes it
+            Template.write([product], values)
         translate(product, {'name': ZH[name], 'features': '\n'.join(
                     ZH[f] for f in features.splitlines())})
         for parameter in product.parameters:

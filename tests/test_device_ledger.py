@@ -15,6 +15,12 @@ def agent_id(client, code):
     return agent
 
 
+def product_id(client, code):
+    "The demo catalogue's product of code (product.template)"
+    product, = client.search('product.template', [('code', '=', code)])
+    return product
+
+
 def new_vehicle(operator, agent_code, **values):
     "A vehicle of its own for a test that changes it"
     serial = f'T{uuid.uuid4().hex[:8].upper()}'
@@ -22,7 +28,7 @@ def new_vehicle(operator, agent_code, **values):
     vehicle, = operator.create('device.vehicle', [{
                 'serial': serial, 'company': company,
                 'agent': agent_id(operator, agent_code),
-                'model_name': "MC-G4 Golf Cart (4 seats)", **values}])
+                'product': product_id(operator, 'MC-G4'), **values}])
     return vehicle
 
 
@@ -58,8 +64,40 @@ def test_agents_see_only_their_vehicles(agent_a, agent_b, operator):
     with pytest.raises(RPCError, match='not allowed to read'):
         agent_a.read('device.vehicle', theirs[:1], ['serial'])
     with pytest.raises(RPCError, match='not allowed to write'):
-        agent_a.write('device.vehicle', theirs[:1], {'model_name': "Mine"})
+        agent_a.write('device.vehicle', theirs[:1],
+            {'product': product_id(agent_a, 'MC-P2')})
     assert len(operator.search('device.vehicle', [])) > len(mine)
+
+
+def test_vehicles_are_catalogue_products(agent_a, agent_b, operator):
+    """Every demo vehicle is a product of the mall's catalogue, whose model
+    it shows; agents read the catalogue and give their vehicles a product
+    but only the operator changes the catalogue (issue 13)"""
+    def model(client, code):
+        "The rec_name of the catalogue model code in client's language"
+        model, = client.search_read('mall.product.model',
+            [('code', '=', code)], ['rec_name'])
+        return model['rec_name']
+    demo = operator.search_read('device.vehicle',
+        [('serial', 'like', 'MC%')], ['product.mall'])
+    assert demo and all(v['product.']['mall'] for v in demo)
+    golf = product_id(agent_a, 'MC-G4')
+    mine = agent_a.search_read('device.vehicle', [('product', '=', golf)],
+        ['agent', 'product_model'])
+    assert mine and {v['agent'] for v in mine} == {agent_id(operator, 'A')}
+    assert {v['product_model'] for v in mine} == {model(agent_a, 'MC-G4')}
+    assert agent_a.search('device.vehicle',
+        [('product_model', 'ilike', 'MC-G4%')]) == [v['id'] for v in mine]
+    vehicle = new_vehicle(operator, 'A')
+    agent_a.write('device.vehicle', [vehicle],
+        {'product': product_id(agent_a, 'MC-P2')})
+    assert agent_a.read('device.vehicle', [vehicle], ['product_model'])[0][
+        'product_model'] == model(agent_a, 'MC-P2')
+    for client in [agent_a, agent_b]:
+        with pytest.raises(RPCError, match='not allowed to write'):
+            client.write('product.template', [golf], {'name': "Mine"})
+    name, = operator.read('product.template', [golf], ['name'])
+    operator.write('product.template', [golf], {'name': name['name']})
 
 
 def test_agents_see_only_their_vehicles_history(agent_a, agent_b, operator):

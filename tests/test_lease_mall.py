@@ -52,7 +52,10 @@ def test_inquiry_to_quotation(platform, operator, agent_a, agent_b):
         '__class__': 'date', 'year': 2027, 'month': 6, 'day': 30}
     assert values['state'] == 'draft' and values['note'] == "Two forklifts"
     line, = agent_a.read('lease.quotation.line', values['lines'],
-        ['quantity', 'rent', 'model_name'])
+        ['quantity', 'rent', 'product'])
+    # The listing's catalogue product
+    assert line['product'] == operator.read('mall.listing', [listing],
+        ['product'])[0]['product']
     price, = operator.search_read('mall.listing.price', [
             ('listing', '=', listing), ('city.name', '=', 'Shanghai'),
             ('unit', '=', 'month')], ['price'])

@@ -61,9 +61,13 @@ FILLED = [
 ADMIN_REWRITES = {'write_date', 'write_uid'}
 # (table, column) of the base that an upgrade may replace: each must be
 # checked in migrated_fields_checks
+# The free-text models before issue 13; now the catalogue product
+MODEL_TABLES = ['device_vehicle', 'device_maintenance_plan',
+    'lease_quotation_line', 'lease_contract_line']
 MIGRATED = {
     # English text once; now rendered per reader, the old text kept
     ('iot_alarm', 'detail'),
+    *((table, 'model_name') for table in MODEL_TABLES),
     }
 
 # Runs a target (a module name, as `python -m`, or a script path) with the
@@ -234,21 +238,41 @@ def migrated_fields_checks(uri, before):
 
     The base keeps each vehicle's model, the model of its maintenance plans
     and of quotation and contract lines as free text (model_name); today's
-    code keeps that text, checked here on every record that had one. The
-    vehicle-types migration (free-text model → catalogue model) adds here
-    the check that every such record has its catalogue model (and vehicle
-    type) filled, matching its old text, and lists the replaced columns in
-    MIGRATED.  The alarms' English details are kept as recorded; the mall's
-    search keywords are computed."""
-    for table in ['device_vehicle', 'device_maintenance_plan',
-            'lease_quotation_line', 'lease_contract_line']:
+    code names the catalogue product instead (product, a product.template):
+    every record that had a text has the product of that name, code or
+    translated name (case and spaces aside), one product per text across
+    the tables, so that the plans still reach the vehicles of their model.
+    The alarms' English details are kept as recorded; the mall's search
+    keywords are computed."""
+    _, rows = query(uri, 'SELECT id, name, code FROM product_template')
+    names = {i: {n.strip().lower() for n in [name, code] if n}
+        for i, name, code in rows}
+    _, rows = query(uri, 'SELECT res_id, value FROM ir_translation '
+        "WHERE name = 'product.template,name' AND type = 'model'")
+    for id_, value in rows:
+        if id_ in names and value:
+            names[id_].add(value.strip().lower())
+    products = {}  # text: {product}
+    for table in MODEL_TABLES:
         named = {id_: row['model_name'] for id_, row in before[table].items()
-            if row['model_name']}
+            if row['model_name'] and row['model_name'].strip()}
         if table == 'device_vehicle':
             assert len(named) == len(before[table]), (
                 "the demo gives every vehicle a model")
-        _, rows = query(uri, f'SELECT id, model_name FROM "{table}"')
-        assert {i: m for i, m in rows if i in named} == named, table
+        assert named, f"the base's demo named no model in {table}"
+        _, rows = query(uri, f'SELECT id, product FROM "{table}"')
+        product = {i: p for i, p in rows if i in before[table]}
+        unnamed = {i: p for i, p in product.items() if i not in named}
+        assert not any(unnamed.values()), (
+            f"{table}: a product where there was no model: {unnamed}")
+        for id_, text in named.items():
+            key = text.strip().lower()
+            assert key in names.get(product[id_], ()), (
+                f"{table} {id_}: {text!r} became the product "
+                f"{product[id_]!r}")
+            products.setdefault(key, set()).add(product[id_])
+    assert products and all(len(p) == 1 for p in products.values()), (
+        products)
     # The alarms' details of the base: their text kept as recorded
     recorded = {id_: row['detail'] for id_, row in before['iot_alarm'].items()}
     assert any(recorded.values()), "the demo's alarms have details"

@@ -14,7 +14,7 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
         retired: {label: 'Retired', colour: '#78909c'},
     };
     const FIELDS = [
-        'serial', 'model_name', 'status', 'agent.rec_name',
+        'serial', 'product.rec_name', 'status', 'agent.rec_name',
         'customer.rec_name', 'latitude', 'longitude', 'soc', 'key_on',
         'last_seen', 'alarm_count', 'working_hours', 'odometer'];
     // A vehicle silent for longer than this is shown as offline
@@ -118,7 +118,7 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
     function popup(vehicle) {
         const seen = timestamp(vehicle.last_seen);
         const rows = [
-            ['Model', text(vehicle.model_name)],
+            ['Product', text(related(vehicle, 'product'))],
             ['Status', text(STATUSES[vehicle.status].label)],
             ['Agent', text(related(vehicle, 'agent'))],
             ['Customer', text(related(vehicle, 'customer')) || '—'],
@@ -211,7 +211,7 @@ an agent sees its own vehicles, an anonymous visitor sees nothing. */
             item.innerHTML = `<span class="dot" style="background:${colour}">` +
                 `</span><span class="serial">${text(vehicle.serial)}</span>` +
                 `${alarms}<span class="detail">` +
-                `${text(vehicle.model_name)} · ` +
+                `${text(related(vehicle, 'product'))} · ` +
                 `${text(related(vehicle, 'agent'))}` +
                 (vehicle.latitude === null ? ' · no position yet' : '') +
                 '</span>';

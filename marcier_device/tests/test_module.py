@@ -5,6 +5,8 @@ import datetime as dt
 from urllib.parse import quote
 from unittest.mock import patch
 
+from sql import Column
+
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, set_company
@@ -14,6 +16,8 @@ from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import setup_agents
+
+from . import create_product
 
 TODAY = dt.date(2026, 3, 2)
 
@@ -52,6 +56,9 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                         'party': party.id, 'agent': agent.id,
                         'company': company.id}])
             self.customers[code] = party
+        self.products = {code: create_product(name, code)
+            for code, name in [('MC-G4', "MC-G4 Golf Cart"),
+                ('MC-F20', "MC-F20 Forklift"), ('MC-P2', "MC-P2 Patrol Car")]}
 
     def _vehicle(self, serial, agent=None, **values):
         Vehicle = Pool().get('device.vehicle')
@@ -59,7 +66,7 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                     'serial': serial,
                     'company': self.company.id,
                     'agent': (agent or self.agent_a).id,
-                    'model_name': "MC-G4 Golf Cart",
+                    'product': self.products['MC-G4'].id,
                     'commissioning_date': dt.date(2026, 1, 1),
                     **values,
                     }])
@@ -199,7 +206,8 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
             with self.assertRaisesRegex(UserError, 'only through a transfer'):
                 Vehicle.write([Vehicle(vehicle.id)], {
                         'agent': self.agent_b.id})
-            Vehicle.write([Vehicle(vehicle.id)], {'model_name': "MC-P2"})
+            Vehicle.write([Vehicle(vehicle.id)], {
+                    'product': self.products['MC-P2'].id})
         self.assertEqual(Vehicle(vehicle.id).agent, self.agent_a)
 
     @with_transaction()
@@ -381,15 +389,16 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
 
     @with_transaction()
     def test_model_plans_apply_to_vehicles(self):
-        "A plan for a model reaches its vehicles, old and new"
+        "A plan for a product reaches its vehicles: old, new and changed"
         pool = Pool()
         Plan = pool.get('device.maintenance.plan')
+        Vehicle = pool.get('device.vehicle')
         self._setup()
         old = self._vehicle('V1')
-        other = self._vehicle('V2', model_name="MC-F20 Forklift")
+        other = self._vehicle('V2', product=self.products['MC-F20'].id)
         plan, = Plan.create([{'name': "Quarterly", 'company': self.company.id,
                     'interval_days': 90, 'interval_hours': 250,
-                    'model_name': "MC-G4 Golf Cart"}])
+                    'product': self.products['MC-G4'].id}])
         new = self._vehicle('V3')
         self.assertEqual(
             sorted(s.vehicle.serial for s in plan.schedules), ['V1', 'V3'])
@@ -403,6 +412,8 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         self.assertEqual(len(new.maintenances), 1)
         Plan.write([plan], {'interval_days': 30})
         self.assertEqual(old.maintenances[0].next_date, dt.date(2026, 1, 31))
+        Vehicle.write([other], {'product': self.products['MC-G4'].id})
+        self.assertEqual([s.plan for s in other.maintenances], [plan])
 
     @with_transaction()
     def test_plan_needs_positive_interval(self):
@@ -429,7 +440,8 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         vehicle = self._vehicle('V1', working_hours=40)
         self._vehicle('V2', agent=self.agent_b)
         Plan.create([{'name': "Quarterly", 'company': self.company.id,
-                    'interval_days': 90, 'model_name': "MC-G4 Golf Cart"}])
+                    'interval_days': 90,
+                    'product': self.products['MC-G4'].id}])
         title = "Maintenance due: V1"
         with today(dt.date(2026, 3, 31)):
             self.assertEqual(Maintenance.notify_due(), [])
@@ -443,6 +455,7 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
             self.assertEqual(Maintenance.notify_due(), [])
         message, = self._messages(self.staff_a, title)
         self.assertEqual(message.kind, 'warning')
+        self.assertIn("V1 ([MC-G4] MC-G4 Golf Cart)", message.body)
         self.assertEqual(len(self._messages(self.operator, title)), 1)
         self.assertEqual(self._messages(self.staff_b, title), [])
 
@@ -488,7 +501,8 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         self._vehicle('V1')
         self._vehicle('V2', agent=self.agent_b)
         Plan.create([{'name': "Quarterly", 'company': self.company.id,
-                    'interval_days': 90, 'model_name': "MC-G4 Golf Cart"}])
+                    'interval_days': 90,
+                    'product': self.products['MC-G4'].id}])
         with as_user(self.staff_a, self.company):
             schedule, = Maintenance.search([])
             self.assertEqual(schedule.vehicle.serial, 'V1')
@@ -496,6 +510,97 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
                 Maintenance.write([schedule], {'last_date': TODAY})
             with self.assertRaises(AccessError):
                 Plan.create([{'name': "Mine", 'interval_days': 5}])
+
+    @with_transaction()
+    def test_agent_product_access(self):
+        """The catalogue is shared: agent staff read its products and give
+        one to their own vehicles, but change no product and no vehicle of
+        another agent; a search by product finds their vehicles only"""
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Template = pool.get('product.template')
+        ModelData = pool.get('ir.model.data')
+        self._setup()
+        golf, patrol = self.products['MC-G4'], self.products['MC-P2']
+        mine = self._vehicle('V1')
+        theirs = self._vehicle('V2', agent=self.agent_b)
+        with as_user(self.staff_a, self.company):
+            for domain in [[('product', '=', golf.id)],
+                    [('product.code', '=', 'MC-G4')],
+                    [('product.rec_name', 'ilike', '%golf%')]]:
+                self.assertEqual(Vehicle.search(domain), [mine])
+            self.assertEqual(
+                Vehicle(mine.id).product.rec_name, "[MC-G4] MC-G4 Golf Cart")
+            Vehicle.write([Vehicle(mine.id)], {'product': patrol.id})
+            with self.assertRaises(AccessError):
+                Vehicle.write([Vehicle(theirs.id)], {'product': patrol.id})
+            with self.assertRaises(AccessError):
+                Template.write([Template(golf.id)], {'name': "Mine"})
+            with self.assertRaises(AccessError):
+                Template.create([{'name': "Mine",
+                            'default_uom': ModelData.get_id(
+                                'product', 'uom_unit')}])
+            # No catalogue model without marcier_mall
+            self.assertIsNone(Vehicle(mine.id).product_model)
+            self.assertEqual(
+                Vehicle.search([('product_model', 'ilike', '%')]), [])
+        self.assertEqual(Vehicle(mine.id).product, patrol)
+        self.assertEqual(Vehicle(theirs.id).product, golf)
+
+    @with_transaction()
+    def test_migrate_model_name(self):
+        """The free-text model of vehicles and plans (before issue 13)
+        becomes the product it names by name, code or translated name,
+        whatever the case and spaces; else a new product of that name,
+        shared by the texts that differ only by case; the text goes"""
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        Plan = pool.get('device.maintenance.plan')
+        Template = pool.get('product.template')
+        Lang = pool.get('ir.lang')
+        self._setup()
+        golf, patrol = self.products['MC-G4'], self.products['MC-P2']
+        forklift = self.products['MC-F20']
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([chinese], {'translatable': True})
+        with Transaction().set_context(language='zh_CN'):
+            Template.write([Template(forklift.id)], {'name': "电动叉车"})
+        texts = {'V1': "mc-g4 golf cart", 'V2': " MC-P2 ", 'V3': "电动叉车",
+            'V4': "MC-X9 Mystery Car", 'V5': "mc-x9 mystery car ",
+            'V6': None, 'V7': " "}
+        vehicles = {s: self._vehicle(s, product=None) for s in texts}
+        plan, = Plan.create([{'name': "X9 service",
+                    'company': self.company.id, 'interval_days': 30}])
+        old = {
+            Vehicle: {vehicles[s].id: t for s, t in texts.items()},
+            Plan: {plan.id: "MC-X9 MYSTERY CAR"},
+            }
+        cursor = Transaction().connection.cursor()
+        for Model, values in old.items():
+            Model.__table_handler__('marcier_device').add_column(
+                'model_name', 'VARCHAR')
+            table = Model.__table__()
+            for id_, text in values.items():
+                cursor.execute(*table.update(
+                        [Column(table, 'model_name')], [text],
+                        where=table.id == id_))
+        count = Template.search([], count=True)
+
+        for Model in old:
+            Model.__register__('marcier_device')
+        # Written in SQL: read again
+        Transaction().cache.clear()
+
+        mystery, = Template.search([('name', '=', "MC-X9 Mystery Car")])
+        self.assertEqual(Template.search([], count=True), count + 1)
+        self.assertEqual(
+            {v.serial: v.product for v in Vehicle.browse(vehicles.values())},
+            {'V1': golf, 'V2': patrol, 'V3': forklift, 'V4': mystery,
+                'V5': mystery, 'V6': None, 'V7': None})
+        self.assertEqual(Plan(plan.id).product, mystery)
+        for Model in old:
+            self.assertFalse(Model.__table_handler__(
+                    'marcier_device').column_exist('model_name'))
 
     @with_transaction()
     def test_fleet_map_url(self):

@@ -13,6 +13,7 @@ from trytond.transaction import Transaction
 
 from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import setup_agents
+from marcier_device.tests import create_product
 from marcier_device.tests.test_module import as_user, today
 
 from ..accounting import ensure_accounting
@@ -57,12 +58,14 @@ class LeaseTestMixin:
                         'party': party.id, 'agent': agent.id,
                         'company': company.id}])
             self.customers[code] = party
+        self.golf = create_product("MC-G4 Golf Cart", 'MC-G4')
+        self.patrol = create_product("MC-P2 Patrol Car", 'MC-P2')
         self.vehicles = {}
         for serial, agent in [('VA1', self.agent_a), ('VA2', self.agent_a),
                 ('VA3', self.agent_a), ('VB1', self.agent_b)]:
             self.vehicles[serial], = Vehicle.create([{
                         'serial': serial, 'company': company.id,
-                        'agent': agent.id, 'model_name': "MC-G4 Golf Cart"}])
+                        'agent': agent.id, 'product': self.golf.id}])
         ensure_accounting(company, [2025, 2026, 2027])
 
     def _contract(self, customer='A1', vehicles=('VA1',), rents=None,
@@ -371,7 +374,7 @@ class MarcierLeaseTestCase(
                         'customer': self.customers['A1'].id,
                         'start_date': JAN15, 'end_date': JAN15,
                         'lines': [('create', [{
-                                        'model_name': "MC-P2",
+                                        'product': self.patrol.id,
                                         'rent': D(10)}])]}])
             Contract.start([contract])
         self.assertEqual(Contract.search([], count=True), 2)
@@ -687,7 +690,7 @@ class MarcierLeaseTestCase(
                         'lines': [('create', [
                                     {'vehicle': self.vehicles['VA1'].id,
                                         'rent': D(800)},
-                                    {'model_name': "MC-P2 Patrol Car",
+                                    {'product': self.patrol.id,
                                         'quantity': 2, 'rent': D(600)}])],
                         }])
             self.assertEqual(quotation.agent, self.agent_a)
@@ -699,10 +702,10 @@ class MarcierLeaseTestCase(
             contract = quotation.contract
             self.assertEqual(quotation.state, 'confirmed')
             self.assertEqual(
-                [(l.vehicle, l.model_name, l.rent) for l in contract.lines], [
-                    (self.vehicles['VA1'], "MC-G4 Golf Cart", D(800)),
-                    (None, "MC-P2 Patrol Car", D(600)),
-                    (None, "MC-P2 Patrol Car", D(600))])
+                [(l.vehicle, l.product, l.rent) for l in contract.lines], [
+                    (self.vehicles['VA1'], self.golf, D(800)),
+                    (None, self.patrol, D(600)),
+                    (None, self.patrol, D(600))])
             self.assertEqual(
                 [i.amount for i in contract.installments],
                 [D(100), D(2000)])

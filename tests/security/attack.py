@@ -159,15 +159,15 @@ def _rpc_search(target, payload):
 def _rpc_stored(target, payload):
     "A payload stored in a text field comes back as it went in"
     client = target.agent_b
-    vehicle = target.b_vehicles[0]
+    customer, = client.search('marcier.customer', [], limit=1)
     try:
-        client.write('device.vehicle', [vehicle], {'model_name': payload})
-        stored, = client.read('device.vehicle', [vehicle], ['model_name'])
+        client.write('marcier.customer', [customer], {'note': payload})
+        stored, = client.read('marcier.customer', [customer], ['note'])
     except RPCError as error:
         return False, f'refused: {error.message[:60]}'
     except urllib.error.HTTPError as error:
         return error.code >= 500, f'HTTP {error.code}'
-    return stored['model_name'] != payload.strip(), 'stored verbatim'
+    return stored['note'] != payload, 'stored verbatim'
 
 
 def _mall_form(target):
@@ -217,7 +217,7 @@ def _mall_without_token(target, payload):
 PUBLIC_FIELDS = [
     ('JSON-RPC login name', _login_name),
     ('JSON-RPC domain, order and field names', _rpc_search),
-    ('vehicle model name (stored, shown on the fleet map)', _rpc_stored),
+    ('customer note (stored, shown in the back office)', _rpc_stored),
     ('mall inquiry form (name, mobile, message)', _mall_inquiry),
     ('mall inquiry without its CSRF token', _mall_without_token),
     ]

@@ -23,22 +23,23 @@ def test_workflow_catches_a_leak(secured, roles, output):
     # the operator's company (it restores them)
     samples = [ids[0] for owner, ids in facts[model]['owners'].items()
         if ids and owner != 'co2']
-    before = {r['id']: r['model_name'] for r in operator.read(
-            model, samples, ['model_name'])}
-    uncovered = {model: {'model_name': {
-                'values': ["Injected"], 'initial': None}}}
+    before = {r['id']: r['product'] for r in operator.read(
+            model, samples, ['product'])}
+    template, = operator.search('product.template', [], limit=1)
+    uncovered = {model: {'product': {
+                'values': [template], 'initial': None}}}
     try:
         injected = Workflows(facts, roles, [model], uncovered).run()
         report(injected, output, 'security-workflow-injected.txt')
         leaks = {(c.model, c.role, c.operation, c.target)
             for c in injected.cells if c.unexpected == 'allow'}
-        operation = 'write:model_name=Injected'
+        operation = f'write:product={template}'
         assert (model, 'agent_a', operation, 'A') in leaks
         assert (model, 'operator', operation, 'A') in leaks
         assert (model, 'agent_b', operation, 'A') not in leaks
     finally:
-        for id_, name in before.items():
-            operator.write(model, [id_], {'model_name': name})
+        for id_, product in before.items():
+            operator.write(model, [id_], {'product': product})
     again = Workflows(facts, roles, [model]).run()
     assert again.cells
     assert not [c for c in again.cells if c.unexpected], again.summary()
