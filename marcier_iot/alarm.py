@@ -15,6 +15,7 @@ from trytond.transaction import Transaction
 
 from marcier_base.model import AgentOwnedMixin
 from marcier_base.notification import lazy_selection
+from marcier_device.product import lazy_product_name
 
 from . import rules
 
@@ -222,7 +223,7 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 kind=kind, vehicle=alarm.vehicle.rec_name)
             body = lazy_gettext('marcier_iot.msg_alarm_body',
                 kind=kind, vehicle=alarm.vehicle.rec_name,
-                model=alarm.vehicle.model_name or '',
+                model=lazy_product_name(alarm.vehicle.product),
                 opened=f'{alarm.opened:%Y-%m-%d %H:%M}',
                 detail=LazyString(
                     lambda alarm: alarm.get_detail('detail') or '', alarm))

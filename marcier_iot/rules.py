@@ -16,7 +16,9 @@ GEOFENCE_MARGIN = 0.05  # a vehicle must come 5 % back inside to close
 
 
 def low_soc(config, values, areas):
-    soc = values['soc']
+    soc = values.get('soc')
+    if soc is None:  # a type without a battery signal
+        return None, None, None
     if soc < config.soc_low:
         return True, soc, ('low_soc', {'soc': soc})
     if soc >= config.soc_low + HYSTERESIS:

@@ -172,6 +172,8 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
                 *table.delete(where=table.timestamp < start))
         Reject.delete(Reject.search([('received', '<', start)]))
 
+    @classmethod
+    def store(cls, rows):
         """Insert rows (tuples in STORED order) in one go, skipping samples
         already stored (a redelivered message); return how many were new"""
         if backend.name == 'postgresql':

@@ -33,7 +33,7 @@ def test_operator_onboards_a_forklift(operator, agent_a):
         start = operator.call(
             f'{WIZARD}.execute', session, {}, 'start', context)
         values = {**plain(start['view']['defaults']),
-            'name': "Forklift FE25 (RPC)", 'product_model': 'FE25',
+            'name': "Forklift FE25 (RPC)",
             'dbc': binary(data_file('hexin_forklift.dbc').read_bytes()),
             'dbc_filename': 'hexin_forklift.dbc'}
         answer = operator.call(f'{WIZARD}.execute', session,

@@ -43,9 +43,15 @@ class VehicleTypeTestCase(unittest.TestCase):
         activate_module('marcier_iot')
 
     def _start(self, name, data):
-        Onboard = Pool().get('iot.vehicle.type.onboard', type='wizard')
+        pool = Pool()
+        Onboard = pool.get('iot.vehicle.type.onboard', type='wizard')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        unit, = Uom.search([], limit=1)
+        product, = Template.create([{'name': f"{name} product",
+                    'default_uom': unit.id}])
         session, _, _ = Onboard.create()
-        return Onboard, session, {'name': name, 'product_model': 'FE25',
+        return Onboard, session, {'name': name, 'products': [product.id],
             'report_interval': 10, 'dbc': data,
             'dbc_filename': 'type.dbc'}
 
@@ -95,8 +101,9 @@ class VehicleTypeTestCase(unittest.TestCase):
         Onboard.execute(session, {'map': map_}, 'create_')
         type_, = VehicleType.search([])
         self.assertEqual(
-            (type_.name, type_.product_model, type_.report_interval),
-            ("Forklift FE25", 'FE25', 10))
+            (type_.name, [p.name for p in type_.products],
+                type_.report_interval),
+            ("Forklift FE25", ["Forklift FE25 product"], 10))
         self.assertEqual(type_.dbc_warnings, '')
         signal_map = type_.mapping
         self.assertNotIn('tilt', signal_map.entries)
