@@ -362,7 +362,7 @@ class Chart(AgentOwnedMixin, ModelSQL, ModelView):
         where &= telemetry.vehicle == (context.get('vehicle') or -1)
         signal = context.get('signal') or ''
         signal = signal_value(telemetry.extra, signal) \
-            if SIGNAL_NAME.match(signal) else Literal(None)
+            if SIGNAL_NAME.match(signal) else Cast(Literal(None), 'FLOAT')
         # Bucket in a sub-query: PostgreSQL would not match a parameterised
         # DATE_TRUNC of the SELECT with the one of the GROUP BY
         samples = telemetry.select(
