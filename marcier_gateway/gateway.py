@@ -175,9 +175,14 @@ class Gateway:
             return
         if profile.digest != self.profile.digest:
             self.use(profile)
-            self.profile_path.write_bytes(payload)
             logger.info("%s: now a %s (profile %s)", self.id, profile.code,
                 profile.digest)
+            try:
+                self.profile_path.parent.mkdir(parents=True, exist_ok=True)
+                self.profile_path.write_bytes(payload)
+            except OSError as error:
+                # it runs the profile; a restart waits for the broker's
+                logger.warning("%s: profile not saved, %s", self.id, error)
 
     def lock_frame(self, lock):
         command = self.profile.lock

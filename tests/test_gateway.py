@@ -37,7 +37,7 @@ class Rig:
     "A simulated vehicle and its gateway on one virtual CAN bus"
 
     def __init__(self, tmp_path, hub, name, vehicle_profile,
-            gateway_profile=None, seed=1):
+            gateway_profile=None, seed=1, folder=None):
         channel = f'test-{name}-{tmp_path.name}'
         self.vehicle = SimulatedVehicle(
             can.Bus(interface='virtual', channel=channel), HOME, 10,
@@ -45,7 +45,7 @@ class Rig:
         self.link = LocalLink(hub)
         self.gateway = Gateway(name, TENANT, self.link,
             can.Bus(interface='virtual', channel=channel),
-            tmp_path / f'{name}.sqlite', interval=1,
+            (folder or tmp_path) / f'{name}.sqlite', interval=1,
             profile=gateway_profile)
         self.link.connect()
         self.now = 1_000_000.0
@@ -144,7 +144,9 @@ def test_forklift_carries_loads_and_sweeper_uses_water(
 def test_retained_profile_reaches_a_running_gateway(tmp_path, hub, reports):
     "A type change reaches the gateway, which keeps it across restarts"
     config = topics.topic(TENANT, 'gw-1', topics.CONFIG)
-    rig = Rig(tmp_path, hub, 'gw-1', PROFILES['forklift'])
+    # (a spool folder not made yet: the gateway makes it to save)
+    folder = tmp_path / 'gateway'
+    rig = Rig(tmp_path, hub, 'gw-1', PROFILES['forklift'], folder=folder)
     try:
         assert rig.gateway.profile.code == 'marcier-ev'
         rig.run(5)
@@ -160,7 +162,8 @@ def test_retained_profile_reaches_a_running_gateway(tmp_path, hub, reports):
     finally:
         rig.close()
     # a restart runs the saved profile before the broker answers
-    again = Rig(tmp_path, LocalHub(), 'gw-1', PROFILES['forklift'])
+    again = Rig(tmp_path, LocalHub(), 'gw-1', PROFILES['forklift'],
+        folder=folder)
     try:
         assert again.gateway.profile.digest == PROFILES['forklift'].digest
     finally:
