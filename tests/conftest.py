@@ -96,22 +96,82 @@ class Demo:
     printed: str  # the set-up's notes: logins, keys
 
 
+class DemoSetup:
+    "`marcier setup --demo` on a new test database, run in the background"
+
+    def __init__(self, folder):
+        self.uri = test_database_uri(folder)
+        env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+        env.pop('TRYTOND_DATABASE_URI', None)
+        # Files, not pipes: nobody reads them until the set-up ends
+        self.stdout = open(folder / 'setup.out', 'w+')
+        self.stderr = open(folder / 'setup.err', 'w+')
+        self.process = subprocess.Popen(
+            [*MARCIER, 'setup', '--db', self.uri, '--demo'],
+            env=env, cwd=ROOT, stdout=self.stdout, stderr=self.stderr,
+            text=True)
+
+    def result(self, timeout=900):
+        "The Demo once set up; fail the test if the set-up failed"
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        printed = self._read(self.stdout)
+        if self.process.returncode:
+            pytest.fail(f"marcier setup --demo failed:\n{printed}\n"
+                f"{self._read(self.stderr)[-5000:]}")
+        return Demo(self.uri, printed)
+
+    @staticmethod
+    def _read(file):
+        file.seek(0)
+        return file.read()
+
+    def close(self):
+        "Stop the set-up if it still runs, drop its database"
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
+        drop_database(self.uri)
+
+
+# The demo set-up started when the collection ends (pytest_collection_finish)
+_demo_setups = []
+
+
+def pytest_collection_finish(session):
+    """Start the demo's set-up (minutes, in another process) as soon as the
+    tests are known, when one of them needs it: it runs while the module
+    tests, which come first, use the other core"""
+    if session.config.option.collectonly or not any(
+            'demo' in getattr(item, 'fixturenames', ())
+            for item in session.items):
+        return
+    _demo_setups.append(DemoSetup(
+            session.config._tmp_path_factory.mktemp('demo')))
+
+
+def pytest_sessionfinish(session):
+    "The demo set-up that no test took (an interrupted or failed run)"
+    while _demo_setups:
+        _demo_setups.pop().close()
+
+
 @pytest.fixture(scope='session')
 def demo(tmp_path_factory):
     """The demo, set up once per test run (minutes): each server of the
     tests runs on a copy of it (seconds)"""
-    uri = test_database_uri(tmp_path_factory.mktemp('demo'))
-    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
-    env.pop('TRYTOND_DATABASE_URI', None)
+    setup = (_demo_setups.pop() if _demo_setups
+        else DemoSetup(tmp_path_factory.mktemp('demo')))
     try:
-        done = subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'],
-            env=env, cwd=ROOT, timeout=900, capture_output=True, text=True)
-        if done.returncode:
-            pytest.fail(f"marcier setup --demo failed:\n{done.stdout}\n"
-                f"{done.stderr[-5000:]}")
-        yield Demo(uri, done.stdout)
+        yield setup.result()
     finally:
-        drop_database(uri)
+        setup.close()
 
 
 @contextlib.contextmanager

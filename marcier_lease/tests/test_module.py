@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -39,34 +40,65 @@ def refused(test, regex, exception=UserError):
 
 
 class LeaseTestMixin:
-    "A company with accounting, agents A and B, staff, customers, vehicles"
+    """A company with accounting, agents A and B, staff, customers, vehicles:
+    built and committed once per class (the chart of accounts and three
+    fiscal years take seconds); each test runs in its own transaction,
+    rolled back, on a copy of the same records"""
 
-    def _setup(self):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # with_transaction retries on the table locks the set-up asks for
+        cls._fixture = with_transaction()(cls._build_fixture)()
+
+    @classmethod
+    def _build_fixture(cls):
+        "Create and commit the records; return their models and ids"
         pool = Pool()
         Party = pool.get('party.party')
         Customer = pool.get('marcier.customer')
         Vehicle = pool.get('device.vehicle')
-        setup_agents(self)
-        company = self.company
-        self.customers = {}
-        for code, agent in [('A1', self.agent_a), ('A2', self.agent_a),
-                ('B1', self.agent_b)]:
+        built = SimpleNamespace()
+        setup_agents(built)
+        company = built.company
+        customers = {}
+        for code, agent in [('A1', built.agent_a), ('A2', built.agent_a),
+                ('B1', built.agent_b)]:
             party, = Party.create([{
                         'name': f"Customer {code}",
                         'addresses': [('create', [{}])]}])
             Customer.create([{
                         'party': party.id, 'agent': agent.id,
                         'company': company.id}])
-            self.customers[code] = party
-        self.golf = create_product("MC-G4 Golf Cart", 'MC-G4')
-        self.patrol = create_product("MC-P2 Patrol Car", 'MC-P2')
-        self.vehicles = {}
-        for serial, agent in [('VA1', self.agent_a), ('VA2', self.agent_a),
-                ('VA3', self.agent_a), ('VB1', self.agent_b)]:
-            self.vehicles[serial], = Vehicle.create([{
+            customers[code] = party
+        built.golf = create_product("MC-G4 Golf Cart", 'MC-G4')
+        built.patrol = create_product("MC-P2 Patrol Car", 'MC-P2')
+        vehicles = {}
+        for serial, agent in [('VA1', built.agent_a), ('VA2', built.agent_a),
+                ('VA3', built.agent_a), ('VB1', built.agent_b)]:
+            vehicles[serial], = Vehicle.create([{
                         'serial': serial, 'company': company.id,
-                        'agent': agent.id, 'product': self.golf.id}])
+                        'agent': agent.id, 'product': built.golf.id}])
         ensure_accounting(company, [2025, 2026, 2027])
+        fixture = {name: (record.__name__, record.id)
+            for name, record in vars(built).items()}
+        fixture['customers'] = {code: (r.__name__, r.id)
+            for code, r in customers.items()}
+        fixture['vehicles'] = {serial: (r.__name__, r.id)
+            for serial, r in vehicles.items()}
+        Transaction().commit()
+        return fixture
+
+    def _setup(self):
+        "The class's records, as instances of this test's transaction"
+        pool = Pool()
+        for name, value in self._fixture.items():
+            if isinstance(value, dict):
+                setattr(self, name, {key: pool.get(model)(id_)
+                        for key, (model, id_) in value.items()})
+            else:
+                model, id_ = value
+                setattr(self, name, pool.get(model)(id_))
 
     def _contract(self, customer='A1', vehicles=('VA1',), rents=None,
             start=JAN15, end=dt.date(2026, 3, 31), cycle='monthly',
