@@ -99,7 +99,7 @@ def test_vehicles_are_catalogue_products(agent_a, agent_b, operator):
     assert agent_a.read('device.vehicle', [vehicle], ['product_model'])[0][
         'product_model'] == model(agent_a, 'MC-P2')
     for client in [agent_a, agent_b]:
-        with pytest.raises(RPCError, match='not allowed to write'):
+        with pytest.raises(RPCError, match='not allowed to access'):
             client.write('product.template', [golf], {'name': "Mine"})
     name, = operator.read('product.template', [golf], ['name'])
     operator.write('product.template', [golf], {'name': name['name']})
