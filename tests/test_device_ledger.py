@@ -81,6 +81,11 @@ def test_vehicles_are_catalogue_products(agent_a, agent_b, operator):
     demo = operator.search_read('device.vehicle',
         [('serial', 'like', 'MC%')], ['product.mall'])
     assert demo and all(v['product.']['mall'] for v in demo)
+    # The device demo makes the fleet's products first, the mall's
+    # completes them
+    codes = [t['code'] for t in operator.search_read('product.template',
+            [('code', '!=', None)], ['code'])]
+    assert len(codes) == len(set(codes)), codes
     golf = product_id(agent_a, 'MC-G4')
     mine = agent_a.search_read('device.vehicle', [('product', '=', golf)],
         ['agent', 'product_model'])
@@ -94,7 +99,7 @@ def test_vehicles_are_catalogue_products(agent_a, agent_b, operator):
     assert agent_a.read('device.vehicle', [vehicle], ['product_model'])[0][
         'product_model'] == model(agent_a, 'MC-P2')
     for client in [agent_a, agent_b]:
-        with pytest.raises(RPCError, match='not allowed to write'):
+        with pytest.raises(RPCError, match='not allowed to access'):
             client.write('product.template', [golf], {'name': "Mine"})
     name, = operator.read('product.template', [golf], ['name'])
     operator.write('product.template', [golf], {'name': name['name']})
