@@ -105,7 +105,9 @@ class Listener:
         from trytond.transaction import Transaction
 
         from . import ingest
-        with Transaction().start(self.database_name, 0, readonly=False):
+        with Transaction().start(self.database_name, 0, readonly=False) \
+                as transaction:
+            read_committed(transaction)
             return ingest.process(self.tenant, batch, time.time())
 
     def store_one_by_one(self, batch, stop, reject_all=False):
@@ -180,6 +182,17 @@ class Listener:
             result['lag_p50_ms'] = round(cuts[49] * 1000, 1)
             result['lag_p99_ms'] = round(cuts[98] * 1000, 1)
         return result
+
+
+def read_committed(transaction):
+    """Listeners' batches update the same vehicles' live state: under
+    trytond's REPEATABLE READ the second of two concurrent batches fails
+    to serialize and is retried; READ COMMITTED waits for the first and
+    updates what it committed (the update never rewinds a newer state)"""
+    from trytond import backend
+    if backend.name == 'postgresql':
+        from psycopg import IsolationLevel
+        transaction.connection.isolation_level = IsolationLevel.READ_COMMITTED
 
 
 def listen(broker, database_name, tenant, name, stop, batch_size=5000,

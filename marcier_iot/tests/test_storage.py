@@ -9,7 +9,8 @@ import unittest
 from trytond import backend
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    DB_NAME, activate_module, with_transaction)
 from trytond.transaction import Transaction
 
 from marcier_base.tests.test_module import create_agent
@@ -81,7 +82,8 @@ class StorageTestCase(unittest.TestCase):
         Reject.log([(t, 'x', 'gw', 'malformed', 'bad', b'{')
                 for t in times])
         Telemetry.manage_storage()
-        kept = [t.timestamp for t in Telemetry.search([],
+        kept = [t.timestamp for t in Telemetry.search(
+                [('vehicle', '=', vehicle.id)],
                 order=[('timestamp', 'DESC')])]
         self.assertEqual(kept, times[:2])
         self.assertEqual(sorted(r.received for r in Reject.search([])),
@@ -124,3 +126,56 @@ class StorageTestCase(unittest.TestCase):
                 dt.date(2026, 1, 2)])
         cursor.execute('SELECT COUNT(*) FROM conv_test')
         self.assertEqual(cursor.fetchone()[0], 25)  # 3 and 4 January
+
+    @postgresql
+    def test_concurrent_batches_of_one_vehicle(self):
+        """Two listeners' batches on the same vehicle: the second waits
+        for the first and commits (REPEATABLE READ made it fail)"""
+        import json
+        import threading
+        import time
+
+        from marcier_wire.transport import LocalHub, LocalLink
+
+        from .. import ingest
+        from ..listener import Listener
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['iot_configuration']) as transaction:
+            Configuration = Pool().get('iot.configuration')
+            Configuration.write([Configuration(1)], {'tenant': 'rc'})
+            vehicle = self._vehicle()
+            Pool().get('device.vehicle').write([vehicle],
+                {'gateway_id': 'gw-rc'})
+            transaction.commit()
+        now = time.time()
+
+        def batch(ts, soc):
+            return [ingest.Message('marcier/rc/gw-rc/telemetry',
+                    json.dumps({'ts': ts, 'ver': 2, 'soc': soc}).encode(),
+                    now)]
+        listener = Listener(LocalLink(LocalHub()), DB_NAME, 'rc')
+        outcomes = []
+        with Transaction().start(DB_NAME, 0) as first:
+            ingest.process('rc', batch(now - 2, 50.0), now)  # holds the row
+            second = threading.Thread(target=lambda: outcomes.append(
+                    listener.store(batch(now - 1, 49.0))))
+            second.start()
+            time.sleep(1)  # the second waits on the vehicle's row
+            self.assertEqual(outcomes, [])
+            first.commit()
+        second.join(30)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            pool = Pool()
+            Vehicle = pool.get('device.vehicle')
+            Telemetry = pool.get('iot.telemetry')
+            vehicle, = Vehicle.search([('gateway_id', '=', 'gw-rc')])
+            try:
+                self.assertEqual(outcomes[0].stored, 1)
+                self.assertEqual(vehicle.soc, 49.0)  # the newer one
+            finally:  # committed: the other tests start without them
+                cursor = transaction.connection.cursor()
+                table = Telemetry.__table__()
+                cursor.execute(*table.delete(
+                        where=table.vehicle == vehicle.id))
+                Vehicle.delete([vehicle])
+                transaction.commit()
