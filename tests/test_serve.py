@@ -71,6 +71,17 @@ class Serve:
         assert "Press Ctrl+C" in self.printed[-1], ''.join(self.printed)
         self.children = descendants(self.process.pid)
 
+    def gunicorn(self, count, timeout=30):
+        """The gunicorn processes once count of them run: the master
+        answers once its first worker is up, the others may still boot"""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [c for c in self.children.values() if '-m gunicorn' in c]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
+            self.children = descendants(self.process.pid)
+
     def programs(self):
         return {name for name in ['gunicorn', 'marcier.server cron',
                 'marcier.server worker']
@@ -117,10 +128,9 @@ def test_serve_gunicorn_cron_queue_then_stops_clean(platform, admin, serve):
     if platform.uri.startswith('postgresql'):
         expected.add('marcier.server worker')
     assert server.programs() == expected
-    workers = [c for c in server.children.values()
-        if '-m gunicorn' in c]
     # master and its workers: 2 on PostgreSQL, 1 on SQLite (one writer)
-    assert len(workers) == (3 if 'marcier.server worker' in expected else 2)
+    count = 3 if 'marcier.server worker' in expected else 2
+    assert len(server.gunicorn(count)) == count
 
     rpc = f'{server.url}{platform.database}/rpc/'
     assert post(rpc, b'{"id": 1, "method": null, "params": []}')[0] == 400
