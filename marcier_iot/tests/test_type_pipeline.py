@@ -197,7 +197,6 @@ class TypePipelineTestCase(unittest.TestCase):
     @with_transaction()
     def test_gateway_config_files(self):
         "The config names the profile written next to it"
-        from marcier_gateway.main import run_gateway  # noqa: F401 (importable)
         Gateway = Pool().get('iot.gateway')
         self._setup()
         gateway, = Gateway.search([('username', '=', 'gw-F1')])
