@@ -29,13 +29,12 @@ def members(count=None):
     Gateway = Pool().get('iot.gateway')
     gateways = Gateway.search([('vehicle.active', '=', True)],
         limit=count, order=[('username', 'ASC')])
+    Vehicle = Pool().get('device.vehicle')
+    # one DBC parsed per vehicle type
+    profiles = Vehicle.profiles([g.vehicle for g in gateways])
     result = []
-    profiles = {}  # vehicle type → profile: one DBC parsed per type
     for gateway in gateways:
         vehicle = gateway.vehicle
-        type_ = vehicle.vehicle_type
-        if type_ not in profiles:
-            profiles[type_] = vehicle.profile()
         city = vehicle.agent.city if vehicle.agent else None
         if city:
             home, radius = (city.latitude, city.longitude), city.radius
@@ -46,7 +45,7 @@ def members(count=None):
                 soc=vehicle.soc if vehicle.soc is not None else 80.0,
                 odometer=vehicle.odometer or 0.0,
                 working_hours=vehicle.working_hours or 0.0,
-                profile=profiles[type_]))
+                profile=profiles[vehicle]))
     return result
 
 

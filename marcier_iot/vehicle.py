@@ -82,6 +82,15 @@ class Vehicle(metaclass=PoolMeta):
         return profiles.builtin()
 
     @classmethod
+    def profiles(cls, vehicles):
+        "{vehicle: profile}, one profile made per vehicle type"
+        by_type = {}
+        for vehicle in vehicles:
+            if vehicle.vehicle_type not in by_type:
+                by_type[vehicle.vehicle_type] = vehicle.profile()
+        return {v: by_type[v.vehicle_type] for v in vehicles}
+
+    @classmethod
     def iot_service_areas(cls, agents):
         """{vehicle id: [(latitude, longitude, radius km)]} where each
         vehicle may go, agents = {vehicle id: agent id}: its agent's service
@@ -138,9 +147,12 @@ def publish_profiles(database_name, vehicle_ids):
         broker = parse_broker(configuration.broker)
         if broker is None and downlink.HUB is None:
             return  # no broker: gateways read their config file
+        profiles = Vehicle.profiles(
+            [v for v in Vehicle.browse(vehicle_ids) if v.gateway_id])
+        payloads = {p: p.to_json() for p in set(profiles.values())}
         messages = [(topics.topic(configuration.tenant, v.gateway_id,
-                    topics.CONFIG), v.profile().to_json(), True)
-            for v in Vehicle.browse(vehicle_ids) if v.gateway_id]
+                    topics.CONFIG), payloads[p], True)
+            for v, p in profiles.items()]
     try:
         downlink.publish_all(broker, messages)
     except ConnectionError as exception:
