@@ -104,7 +104,7 @@ def process(tenant, messages, now):
         seen.add((vehicle, time))
         received = utc(message.received)
         rows.append((vehicle, company, agent, time, received, 0, received,
-                *values.values(), extra))
+                *values.values(), 0, 0, extra))
         outcome.sample_times.append(epoch)
         if vehicle not in latest or latest[vehicle][0] < time:
             latest[vehicle] = (time, values)

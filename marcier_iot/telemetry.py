@@ -22,11 +22,26 @@ from . import partition
 
 # Columns written by the listener, in this order
 STORED = ['vehicle', 'company', 'agent', 'timestamp', 'received',
-    'create_uid', 'create_date'] + COLUMNS + ['extra']
+    'create_uid', 'create_date'] + COLUMNS + ['quality', 'events', 'extra']
 COPY_TYPES = ['int4', 'int4', 'int4', 'timestamp', 'timestamp', 'int4',
     'timestamp'] + [
     {float: 'float8', int: 'int4', bool: 'bool'}[f.type] for f in FIELDS] + [
-    'jsonb']
+    'int4', 'int4', 'jsonb']
+# Bits of a report's quality flags (data cleaning, marcier_iot/quality.py):
+# a flagged value is kept but no rollup counts it
+QUALITY_FLAGS = [
+    ('gps_jump', "GPS jump"),
+    ('stuck', "Stuck sensor"),
+    ('odometer_back', "Odometer backwards"),
+    ('out_of_order', "Out of order"),
+    ]
+# Bits of a report's driving events
+EVENT_FLAGS = [
+    ('harsh_acceleration', "Harsh acceleration"),
+    ('harsh_braking', "Harsh braking"),
+    ('overspeed', "Overspeed"),
+    ('out_of_area', "Out of service area"),
+    ]
 # The chart's measures of the telemetry columns, and how a bucket sums up
 # its samples
 MEASURES = {'voltage': Avg, 'current': Avg, 'soc': Avg, 'battery_temp': Max,
@@ -109,6 +124,12 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
         help="%")
     vacuum = fields.Float("Vacuum", digits=(5, 1), readonly=True,
         help="kPa")
+    quality = fields.Integer("Quality Flags", readonly=True,
+        help="What data cleaning found wrong with this report (bits of "
+        "QUALITY_FLAGS); 0 when clean.")
+    events = fields.Integer("Driving Events", readonly=True,
+        help="Harsh acceleration, braking, overspeed, out of area (bits of "
+        "EVENT_FLAGS).")
     extra = fields.Dict(None, "Other Signals", readonly=True,
         help="Every other signal the vehicle's DBC decoded, by "
         "Message.Signal.")

@@ -78,7 +78,7 @@ def seed_resources(pool, agents):
 
 
 def seed_iot(pool, agents):
-    "An alarm, a command and a sample per agent: the demo has none"
+    "An alarm, a command, a sample, figures and a trip per agent"
     import datetime as dt
     from marcier_base.demo import ensure
     Vehicle = pool.get('device.vehicle')
@@ -94,6 +94,10 @@ def seed_iot(pool, agents):
                         'opened': now}),
                 ('iot.command', {'kind': 'diagnostics', 'state': 'draft'}),
                 ('iot.telemetry', {'timestamp': now, 'received': now}),
+                ('iot.rollup.hour', {'hour': now.replace(minute=0,
+                            second=0)}),
+                ('iot.rollup.day', {'date': now.date()}),
+                ('iot.trip', {'start': now, 'state': 'closed'}),
                 ]:
             ensure(pool.get(model), [
                     ('vehicle', '=', vehicle.id)], {**owned, **values})

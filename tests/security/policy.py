@@ -68,6 +68,10 @@ POLICY = {
     'iot.gateway': Grant(operator='r', buttons={'rotate': 'operator'}),
     'iot.telemetry': Grant(operator='r', agent='r'),
     'iot.telemetry.chart': Grant(operator='r', agent='r'),
+    # derived from the telemetry by the listener: nobody edits them
+    'iot.rollup.hour': Grant(operator='r', agent='r'),
+    'iot.rollup.day': Grant(operator='r', agent='r'),
+    'iot.trip': Grant(operator='r', agent='r'),
     # the maker's vehicle types: operators keep them, agents read
     'iot.vehicle.type': Grant(agent='r', shared=True),
     # The broker's refusals of the whole database (one MQTT tenant per

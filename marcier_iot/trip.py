@@ -1,0 +1,60 @@
+# This file is part of Marcier. The COPYRIGHT file at the top level of this
+# repository contains the full copyright notices and license terms.
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+
+from marcier_base.model import AgentOwnedMixin
+
+
+class Trip(AgentOwnedMixin, ModelSQL, ModelView):
+    """Trip
+
+    From key on (or the first motion) to key off (or a long stop), cut as
+    reports arrive; an open trip has no end yet."""
+    __name__ = 'iot.trip'
+    vehicle = fields.Many2One(
+        'device.vehicle', "Vehicle", required=True, readonly=True,
+        ondelete='CASCADE')
+    start = fields.Timestamp("Start", required=True, readonly=True)
+    end = fields.Timestamp("End", readonly=True)
+    start_latitude = fields.Float(
+        "Start Latitude", digits=(9, 6), readonly=True)
+    start_longitude = fields.Float(
+        "Start Longitude", digits=(9, 6), readonly=True)
+    end_latitude = fields.Float("End Latitude", digits=(9, 6), readonly=True)
+    end_longitude = fields.Float(
+        "End Longitude", digits=(9, 6), readonly=True)
+    distance = fields.Float("Distance", digits=(10, 2), readonly=True,
+        help="km")
+    duration = fields.Float("Duration", digits=(8, 2), readonly=True,
+        help="Hours.")
+    energy = fields.Float("Energy", digits=(10, 3), readonly=True,
+        help="kWh drawn from the pack.")
+    max_speed = fields.Float("Top Speed", digits=(5, 1), readonly=True,
+        help="km/h")
+    harsh_accelerations = fields.Integer(
+        "Harsh Accelerations", readonly=True)
+    harsh_brakings = fields.Integer("Harsh Brakings", readonly=True)
+    state = fields.Selection([
+            ('open', "Under Way"),
+            ('closed', "Ended"),
+            ], "State", required=True, readonly=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('vehicle_start_unique', Unique(t, t.vehicle, t.start),
+                'marcier_iot.msg_trip_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.vehicle, Index.Equality()),
+                    (t.start, Index.Range(order='DESC'))),
+                Index(t, (t.agent, Index.Equality()),
+                    (t.start, Index.Range(order='DESC'))),
+                })
+        cls._order = [('start', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
