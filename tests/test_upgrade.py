@@ -36,7 +36,7 @@ TABLES = [
     'device_vehicle_maintenance', 'device_repair',
     # IoT
     'iot_gateway', 'iot_telemetry', 'iot_telemetry_reject', 'iot_alarm',
-    'iot_command',
+    'iot_command', 'iot_vehicle_type',
     # leasing and bills
     'lease_quotation', 'lease_quotation_line', 'lease_contract',
     'lease_contract_line', 'lease_installment', 'lease_payment',
@@ -234,16 +234,36 @@ def assert_rows_kept(before, after, step):
 
 
 def migrated_fields_checks(uri, before):
-    """Fields an upgrade migrates are filled from their old values.
+    """Fields an upgrade migrates are filled from their old values, where
+    the base still had them (the checks of older bases stay until no base
+    is older).
 
-    The base keeps each vehicle's model, the model of its maintenance plans
-    and of quotation and contract lines as free text (model_name); today's
-    code names the catalogue product instead (product, a product.template):
-    every record that had a text has the product of that name, code or
-    translated name (case and spaces aside), one product per text across
-    the tables, so that the plans still reach the vehicles of their model.
-    The alarms' English details are kept as recorded; the mall's search
-    keywords are computed."""
+    A base before issue 13 named models in free text (model_names_checks);
+    one before issue 14 wrote the alarms' details in English, kept as
+    recorded; the mall's search keywords are computed."""
+    if any('model_name' in row for row in before['device_vehicle'].values()):
+        model_names_checks(uri, before)
+    if any('detail' in row for row in before['iot_alarm'].values()):
+        # A base before issue 14 wrote English details: kept as recorded
+        recorded = {id_: row['detail']
+            for id_, row in before['iot_alarm'].items()}
+        assert any(recorded.values()), "the demo's alarms have details"
+        _, rows = query(uri, 'SELECT id, recorded_detail FROM iot_alarm')
+        assert {i: d for i, d in rows if i in recorded} == recorded
+    # The mall's search keywords, computed for the base's catalogue
+    _, rows = query(uri, 'SELECT mall_keywords FROM product_template '
+        'WHERE mall')
+    assert rows and all(k for k, in rows), "mall products without keywords"
+
+
+def model_names_checks(uri, before):
+    """The base keeps each vehicle's model, the model of its maintenance
+    plans and of quotation and contract lines as free text (model_name);
+    today's code names the catalogue product instead (product, a
+    product.template): every record that had a text has the product of
+    that name, code or translated name (case and spaces aside), one product
+    per text across the tables, so that the plans still reach the vehicles
+    of their model."""
     _, rows = query(uri, 'SELECT id, name, code FROM product_template')
     names = {i: {n.strip().lower() for n in [name, code] if n}
         for i, name, code in rows}
@@ -273,15 +293,6 @@ def migrated_fields_checks(uri, before):
             products.setdefault(key, set()).add(product[id_])
     assert products and all(len(p) == 1 for p in products.values()), (
         products)
-    # The alarms' details of the base: their text kept as recorded
-    recorded = {id_: row['detail'] for id_, row in before['iot_alarm'].items()}
-    assert any(recorded.values()), "the demo's alarms have details"
-    _, rows = query(uri, 'SELECT id, recorded_detail FROM iot_alarm')
-    assert {i: d for i, d in rows if i in recorded} == recorded
-    # The mall's search keywords, new, computed for the base's catalogue
-    _, rows = query(uri, 'SELECT mall_keywords FROM product_template '
-        'WHERE mall')
-    assert rows and all(k for k, in rows), "mall products without keywords"
 
 
 @pytest.mark.upgrade
