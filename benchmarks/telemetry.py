@@ -28,37 +28,41 @@ MARCIER = [sys.executable, '-m', 'marcier.cli']
 VEHICLES = 1000  # per fleet
 PER_BATCH = 5  # reports per vehicle per batch: 5,000 reports
 INTERVAL = 5.0  # seconds between two reports of a vehicle
+HOME, RADIUS = (31.2304, 121.4737), 30.0  # the agents' service area
 
 
 def set_up(uri):
-    "The demo database and two fleets of VEHICLES gateways"
-    subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'], check=True,
-        cwd=ROOT, stdout=subprocess.DEVNULL)
+    "A database with two agents in Shanghai and two fleets of VEHICLES"
+    subprocess.run([*MARCIER, 'setup', '--db', uri], check=True, cwd=ROOT,
+        stdout=subprocess.DEVNULL)
     from marcier.iot.cli import open_database
     database = open_database(uri)
+    from trytond.modules.company.tests import create_company
     from trytond.pool import Pool
     from trytond.transaction import Transaction
+
+    from marcier_base.tests.test_module import create_agent
     with Transaction().start(database.name, 0) as transaction:
         pool = Pool()
+        City = pool.get('marcier.city')
         Vehicle = pool.get('device.vehicle')
-        Agent = pool.get('marcier.agent')
         Configuration = pool.get('iot.configuration')
-        agents = Agent.search([])
-        company = agents[0].company.id
-        with transaction.set_context(company=company):
+        company = create_company()
+        city, = City.create([{'name': "Shanghai", 'latitude': HOME[0],
+                    'longitude': HOME[1], 'radius': RADIUS}])
+        agents = [create_agent(company, code) for code in 'AB']
+        for agent in agents:
+            agent.city = city
+            agent.save()
+        with transaction.set_context(company=company.id):
             Vehicle.create([{
                         'serial': f'TEL{n:05d}', 'gateway_id': f'gw-tel{n:05d}',
-                        'company': company,
+                        'company': company.id,
                         'agent': agents[n % len(agents)].id,
                         } for n in range(2 * VEHICLES)])
         tenant = Configuration(1).tenant
-        homes = {a.id: ((a.city.latitude, a.city.longitude), a.city.radius)
-            for a in agents if a.city}
-        fleet = [(v.gateway_id, *homes.get(v.agent.id, ((31.2304, 121.4737),
-                        20.0)))
-            for v in Vehicle.search([('gateway_id', 'like', 'gw-tel%')],
-                order=[('gateway_id', 'ASC')])]
         transaction.commit()
+    fleet = [(f'gw-tel{n:05d}', HOME, RADIUS) for n in range(2 * VEHICLES)]
     return database, tenant, fleet[:VEHICLES], fleet[VEHICLES:]
 
 
@@ -175,7 +179,7 @@ def main():
         help="profile the batches with derivations")
     args = parser.parse_args()
     uri = args.pg.rstrip('/') + f'/marcier_bench_{uuid.uuid4().hex[:8]}'
-    print(f"Setting up {uri} with the demo data...", flush=True)
+    print(f"Setting up {uri}...", flush=True)
     database, tenant, *fleets = set_up(uri)
     try:
         ingest_section(database, tenant, fleets, args.batches, args.profile)

@@ -215,11 +215,8 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def warn(cls, alarms):
-        """A warning to the vehicle's agent staff and to the operator; none
-        of the demo's simulated history (context iot_history)"""
+        "A warning to the vehicle's agent staff and to the operator"
         Notification = Pool().get('res.notification')
-        if Transaction().context.get('iot_history'):
-            return
         for alarm in alarms:
             # Rendered in each recipient's language
             kind = lazy_selection(alarm, 'kind')

@@ -277,11 +277,43 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
                 partition.ensure(cls._table, min(missing), max(missing),
                     known)
                 known |= missing
+                Transaction().join(_ForgetOnRollback(name))
             _partitions[name] = known
 
 
 # database name → the days of the telemetry partitions known to exist
 _partitions = {}
+
+
+class _ForgetOnRollback:
+    """Joins a transaction that created partitions: its rollback drops
+    them, so the days cached must go too (or the next batch of the same
+    days fails for want of a partition)"""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return (isinstance(other, _ForgetOnRollback)
+            and self.name == other.name)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def tpc_begin(self, transaction):
+        pass
+
+    def commit(self, transaction):
+        pass
+
+    def tpc_vote(self, transaction):
+        pass
+
+    def tpc_finish(self, transaction):
+        pass
+
+    def tpc_abort(self, transaction):
+        _partitions.pop(self.name, None)
 
 
 class Reject(ModelSQL, ModelView):
