@@ -274,6 +274,20 @@ class SimulatedVehicle:
         return value
 
 
+class SimulatedPhysics(SimulatedVehicle):
+    """The physics alone, without a CAN bus: reports written straight from
+    quantities() (the demo's history, the benchmarks)"""
+
+    def __init__(self, home, radius, seed, **values):
+        super().__init__(None, home, radius, seed, **values)
+
+    def obey_gateway(self):
+        pass
+
+    def send_frames(self):
+        pass
+
+
 def _range(signal):
     "The physical range of a signal, from the DBC or else its raw bits"
     if signal.minimum is not None and signal.maximum is not None \

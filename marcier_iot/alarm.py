@@ -169,10 +169,11 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         """Open, update or close the alarms of vehicles from their latest
         sample; samples = {vehicle id: (time, values)}, owners = {vehicle id:
         (company id, agent id)}, areas = {vehicle id: service area circles}.
-        Plain ids: the listener runs this for a thousand vehicles a batch"""
+        Plain ids: the listener runs this for a thousand vehicles a batch.
+        Returns the alarms opened"""
         Configuration = Pool().get('iot.configuration')
         config = Configuration(1)
-        cls.apply({vehicle: (time, rules.evaluate(
+        return cls.apply({vehicle: (time, rules.evaluate(
                         config, values, areas.get(vehicle)))
                 for vehicle, (time, values) in samples.items()}, owners)
 

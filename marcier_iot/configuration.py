@@ -49,6 +49,30 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('telemetry_retention', '>=', 8)],
         help="Days the raw reports and rejected messages are kept; "
         "gateways resend up to 7 days of reports.")
+    rollup_retention = fields.Integer(
+        "Rollup Retention", required=True,
+        domain=[('rollup_retention', '>=', 1)],
+        help="Days the hourly and daily figures of the vehicles are kept.")
+    speed_limit = fields.Float(
+        "Speed Limit", digits=(5, 1), required=True,
+        domain=[('speed_limit', '>', 0)],
+        help="km/h over which a vehicle is speeding, unless its vehicle "
+        "type has its own.")
+    harsh_acceleration = fields.Float(
+        "Harsh Acceleration", digits=(4, 2), required=True,
+        domain=[('harsh_acceleration', '>', 0)],
+        help="m/s² between two reports from which an acceleration counts "
+        "as harsh.")
+    harsh_braking = fields.Float(
+        "Harsh Braking", digits=(4, 2), required=True,
+        domain=[('harsh_braking', '>', 0)],
+        help="m/s² between two reports from which a deceleration counts "
+        "as harsh braking.")
+    trip_stop_minutes = fields.Integer(
+        "Trip Ends After", required=True,
+        domain=[('trip_stop_minutes', '>=', 1)],
+        help="Minutes standing still (or silent) that end a trip whose key "
+        "stays on.")
 
     @classmethod
     def default_tenant(cls):
@@ -78,6 +102,26 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_telemetry_retention(cls):
         return 30
+
+    @classmethod
+    def default_rollup_retention(cls):
+        return 5 * 366
+
+    @classmethod
+    def default_speed_limit(cls):
+        return 25.0
+
+    @classmethod
+    def default_harsh_acceleration(cls):
+        return 2.5
+
+    @classmethod
+    def default_harsh_braking(cls):
+        return 3.0
+
+    @classmethod
+    def default_trip_stop_minutes(cls):
+        return 10
 
     @classmethod
     def default_command_timeout(cls):

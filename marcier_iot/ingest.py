@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from trytond.pool import Pool
 from trytond.transaction import Transaction
@@ -16,6 +17,12 @@ from trytond.transaction import Transaction
 from marcier_wire import payload as telemetry
 from marcier_wire import topics
 from marcier_wire.payload import Reject
+
+from . import quality
+
+# Intervals between reports longer than this many report intervals are
+# not integrated into driving time and energy: the vehicle was off or silent
+GAP_INTERVALS = 4
 
 
 @dataclass
@@ -64,7 +71,9 @@ def directory(gateway_ids):
     return found
 
 
-def process(tenant, messages, now):
+def process(tenant, messages, now, derive=True):
+    """Store a batch; derive=False skips cleaning, rollups and trips (the
+    benchmark's reference run only)"""
     pool = Pool()
     Telemetry = pool.get('iot.telemetry')
     Vehicle = pool.get('device.vehicle')
@@ -76,7 +85,7 @@ def process(tenant, messages, now):
     routes = [topics.parse(m.topic, tenant) for m in messages]
     vehicles = directory({r[0] for r in routes if r})
     ranges = VehicleType.ranges({t for *_, t in vehicles.values() if t})
-    rows, seen, latest, answers, rejects = [], set(), {}, [], []
+    reports, seen, latest, answers, rejects = [], set(), {}, [], []
     positions = {}  # vehicle → (time, latitude, longitude) of its last fix
     for message, route in zip(messages, routes):
         gateway = route[0] if route else None
@@ -102,9 +111,8 @@ def process(tenant, messages, now):
             outcome.duplicates += 1
             continue
         seen.add((vehicle, time))
-        received = utc(message.received)
-        rows.append((vehicle, company, agent, time, received, 0, received,
-                *values.values(), 0, 0, extra))
+        reports.append((vehicle, company, agent, time, utc(message.received),
+                epoch, values, extra))
         outcome.sample_times.append(epoch)
         if vehicle not in latest or latest[vehicle][0] < time:
             latest[vehicle] = (time, values)
@@ -112,22 +120,115 @@ def process(tenant, messages, now):
                 vehicle not in positions or positions[vehicle][0] < time):
             positions[vehicle] = (time, values['latitude'],
                 values['longitude'])
-    for vehicle, (time, values) in latest.items():
-        if values['latitude'] is None and vehicle in positions:
-            _, values['latitude'], values['longitude'] = positions[vehicle]
-    if rows:
-        outcome.stored = Telemetry.store(rows)
-        outcome.duplicates += len(rows) - outcome.stored
-        Vehicle.update_live_state(latest)
+    if reports:
         owners = {v: (c, a) for v, c, a, _ in vehicles.values()
             if v in latest}
-        Alarm.evaluate(latest, owners, Vehicle.iot_service_areas(
-                {v: agent for v, (_, agent) in owners.items()}))
+        areas = Vehicle.iot_service_areas(
+            {v: agent for v, (_, agent) in owners.items()})
+        derivation = Derivation(reports, vehicles, areas) if derive else None
+        # before the latest positions fill the fixes reports lacked
+        flags = derivation.run() if derive else {}
+        rows = [(vehicle, company, agent, time, received, 0, received,
+                    *values.values(), *flags.get(i, (0, 0)), extra)
+            for i, (vehicle, company, agent, time, received, _, values,
+                extra) in enumerate(reports)]
+        if derive:
+            stored = Telemetry.store(rows, keys=True)
+            outcome.stored = len(stored)
+            if outcome.stored < len(rows):  # a redelivery: count new only
+                derivation.run(skip={i for i, r in enumerate(reports)
+                        if (r[0], r[3]) not in stored})
+        else:
+            outcome.stored = Telemetry.store(rows)
+        outcome.duplicates += len(rows) - outcome.stored
+        for vehicle, (time, values) in latest.items():
+            if values['latitude'] is None and vehicle in positions:
+                _, values['latitude'], values['longitude'] = positions[
+                    vehicle]
+        Vehicle.update_live_state(latest)
+        opened = Alarm.evaluate(latest, owners, areas)
+        if derive:
+            derivation.save(owners, opened)
     if answers:
         outcome.answers = Command.answer(answers)
     if rejects:
         RejectLog.log(rejects)
     return outcome
+
+
+class Derivation:
+    """Cleaning, rollups and trips of a batch's reports (quality.py): each
+    vehicle's reports in time order against its track, locked until the
+    commit"""
+
+    def __init__(self, reports, vehicles, areas):
+        pool = Pool()
+        Configuration = pool.get('iot.configuration')
+        Track = pool.get('iot.vehicle.track')
+        VehicleType = pool.get('iot.vehicle.type')
+        self.series = {}  # vehicle → [(epoch, values, report index)]
+        for index, report in enumerate(reports):
+            self.series.setdefault(report[0], []).append(
+                (report[5], report[6], index))
+        for series in self.series.values():
+            series.sort(key=itemgetter(0))
+        self.tracks = Track.lock(self.series)
+        config = Configuration(1)
+        types = {v: t for v, _, _, t in vehicles.values()
+            if v in self.series}
+        kinds = VehicleType.limits({t for t in types.values() if t})
+        default = (config.report_interval, None)
+        stop = config.trip_stop_minutes * 60
+        self.limits = {}
+        for vehicle in self.series:
+            interval, speed = kinds.get(types[vehicle], default)
+            self.limits[vehicle] = quality.Limits(
+                GAP_INTERVALS * interval, speed or config.speed_limit,
+                config.harsh_acceleration, config.harsh_braking, stop,
+                areas.get(vehicle))
+
+    def run(self, skip=()):
+        """{report index: (quality, events)}; skip: indexes of reports not
+        stored, which no figure counts"""
+        flags = {}
+        self.hours, self.trips, self.moved = {}, [], {}
+        for vehicle, series in self.series.items():
+            track = self.tracks[vehicle].copy()
+            flags_, hours, trips = quality.derive(
+                track, series, self.limits[vehicle], skip)
+            flags.update(flags_)
+            self.moved[vehicle] = track
+            for hour, figures in hours.items():
+                self.hours[vehicle, hour] = figures
+            self.trips.extend((vehicle, t) for t in trips)
+        return flags
+
+    def save(self, owners, opened):
+        "Store the figures, trips and tracks; opened: the batch's alarms"
+        pool = Pool()
+        RollupHour = pool.get('iot.rollup.hour')
+        RollupDay = pool.get('iot.rollup.day')
+        Trip = pool.get('iot.trip')
+        Track = pool.get('iot.vehicle.track')
+        for alarm in opened:
+            epoch = (alarm.opened - EPOCH).total_seconds()
+            key = (alarm.vehicle.id, int(epoch // 3600))
+            figures = self.hours.get(key)
+            if figures is None:
+                figures = self.hours[key] = quality.bucket()
+            figures[quality.ALARMS] += 1
+        hours, days = {}, {}
+        for (vehicle, hour), figures in self.hours.items():
+            hours[vehicle, EPOCH + dt.timedelta(hours=hour)] = figures
+            day = EPOCH.date() + dt.timedelta(days=hour // 24)
+            if (vehicle, day) in days:
+                quality.merge(days[vehicle, day], figures)
+            else:
+                days[vehicle, day] = list(figures)
+        RollupHour.add(hours, owners)
+        RollupDay.add(days, owners)
+        Trip.extend(self.trips, owners)
+        Track.save_tracks(self.moved)
 
 
 def parse_ack(payload):

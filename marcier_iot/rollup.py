@@ -4,9 +4,21 @@
 (marcier_iot/quality.py cleans them first): charts beyond a day and the
 leasing figures read these, never the raw history, which is dropped after
 its retention while rollups are kept for years."""
+import datetime as dt
+
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.transaction import Transaction
 
 from marcier_base.model import AgentOwnedMixin
+
+from . import bulk, quality
+
+# How the figures of a batch merge into the stored ones
+MERGES = {'company': bulk.FIRST, 'agent': bulk.FIRST,
+    'create_uid': bulk.FIRST, 'create_date': bulk.FIRST,
+    **dict.fromkeys(quality.SUMS + quality.TOTALS, bulk.ADD),
+    **dict.fromkeys(quality.MINIMA, bulk.LOWEST),
+    **dict.fromkeys(quality.MAXIMA, bulk.HIGHEST)}
 
 
 class RollupMixin(AgentOwnedMixin):
@@ -52,12 +64,46 @@ class RollupMixin(AgentOwnedMixin):
         "Overspeed Time", digits=(8, 3), readonly=True, help="Hours.")
     out_of_area_hours = fields.Float(
         "Out of Area Time", digits=(8, 3), readonly=True, help="Hours.")
+    # What the telemetry chart shows beyond a day: averages are the sums
+    # over the clean reports counted in measured
+    measured = fields.Integer("Clean Reports", readonly=True)
+    voltage_sum = fields.Float("Voltage Sum", readonly=True)
+    current_sum = fields.Float("Current Sum", readonly=True)
+    soc_sum = fields.Float("State of Charge Sum", readonly=True)
+    speed_sum = fields.Float("Speed Sum", readonly=True)
+    brush_speed_sum = fields.Float("Brush Speed Sum", readonly=True)
+    vacuum_sum = fields.Float("Vacuum Sum", readonly=True)
+    water_level_min = fields.Float(
+        "Lowest Water Tank", digits=(5, 1), readonly=True)
+    lift_height_max = fields.Float(
+        "Highest Lift", digits=(5, 3), readonly=True)
+    load_weight_max = fields.Float(
+        "Heaviest Load", digits=(7, 0), readonly=True)
+
+    @classmethod
+    def add(cls, figures, owners):
+        """Add figures = {(vehicle id, period): quality bucket} to the
+        stored ones, owners = {vehicle id: (company id, agent id)}: one
+        statement"""
+        now = dt.datetime.now()
+        bulk.upsert(cls, [(vehicle, period, *owners[vehicle], 0, now,
+                    *bucket)
+                for (vehicle, period), bucket in figures.items()],
+            ['vehicle', cls._period], MERGES)
+
+    @classmethod
+    def purge(cls, before):
+        "Delete the figures of the periods before the date"
+        table = cls.__table__()
+        Transaction().connection.cursor().execute(*table.delete(
+                where=getattr(table, cls._period) < before))
 
 
 class RollupHour(RollupMixin, ModelSQL, ModelView):
     "Vehicle Hour"
     __name__ = 'iot.rollup.hour'
     hour = fields.Timestamp("Hour", required=True, readonly=True)
+    _period = 'hour'
 
     @classmethod
     def __setup__(cls):
@@ -76,6 +122,7 @@ class RollupDay(RollupMixin, ModelSQL, ModelView):
     "Vehicle Day"
     __name__ = 'iot.rollup.day'
     date = fields.Date("Date", required=True, readonly=True)
+    _period = 'date'
 
     @classmethod
     def __setup__(cls):

@@ -74,8 +74,7 @@ def geofence(config, values, areas):
     latitude, longitude = values.get('latitude'), values.get('longitude')
     if latitude is None or longitude is None or not areas:
         return None, None, None
-    nearest = min(
-        distance_km(latitude, longitude, a[0], a[1]) - a[2] for a in areas)
+    nearest = outside(latitude, longitude, areas)
     if nearest > 0:
         return True, round(nearest, 2), ('geofence', {'km': nearest})
     if nearest <= -GEOFENCE_MARGIN * min(a[2] for a in areas):
@@ -96,6 +95,12 @@ RULES = {
     'geofence': geofence,
     'no_data': no_data,
     }
+
+
+def outside(latitude, longitude, areas):
+    "km beyond the nearest circle of the service area, negative inside"
+    return min(
+        distance_km(latitude, longitude, a[0], a[1]) - a[2] for a in areas)
 
 
 def distance_km(lat1, lon1, lat2, lon2):

@@ -6,6 +6,7 @@ import re
 
 from sql import Cast, Literal
 from sql.aggregate import Avg, Count, Max, Min
+from sql.conditionals import NullIf
 from sql.functions import DateTrunc, Function
 
 from trytond import backend
@@ -176,11 +177,18 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
     @classmethod
     def manage_storage(cls):
         """Daily (scheduled task): create the coming days' partitions,
-        drop the raw telemetry and rejects beyond the retention"""
+        drop the raw telemetry and rejects beyond the retention, delete the
+        rollups beyond theirs"""
         pool = Pool()
         Configuration = pool.get('iot.configuration')
         Reject = pool.get('iot.telemetry.reject')
-        retention = Configuration(1).telemetry_retention
+        RollupHour = pool.get('iot.rollup.hour')
+        RollupDay = pool.get('iot.rollup.day')
+        config = Configuration(1)
+        kept = dt.date.today() - dt.timedelta(days=config.rollup_retention)
+        RollupHour.purge(dt.datetime.combine(kept, dt.time()))
+        RollupDay.purge(kept)
+        retention = config.telemetry_retention
         cutoff = dt.date.today() - dt.timedelta(days=retention)
         start = dt.datetime.combine(cutoff, dt.time())
         if backend.name == 'postgresql':
@@ -194,17 +202,28 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
         Reject.delete(Reject.search([('received', '<', start)]))
 
     @classmethod
-    def store(cls, rows):
+    def store(cls, rows, keys=False):
         """Insert rows (tuples in STORED order) in one go, skipping samples
-        already stored (a redelivered message); return how many were new"""
+        already stored (a redelivered message); return how many were new,
+        with keys the set of their (vehicle id, timestamp)"""
         if backend.name == 'postgresql':
-            return cls._store_copy(rows)
-        return cls._store_executemany(rows)
+            return cls._store_copy(rows, keys)
+        return cls._store_executemany(rows, keys)
 
     @classmethod
-    def _store_executemany(cls, rows):
+    def _store_executemany(cls, rows, keys=False):
         "SQLite: the extra signals as JSON text"
         cursor = Transaction().connection.cursor()
+        if keys:
+            # one transaction writes at a time: what is not there is new
+            table = cls.__table__()
+            times = [r[3] for r in rows]
+            cursor.execute(*table.select(table.vehicle, table.timestamp,
+                    where=table.vehicle.in_(list({r[0] for r in rows}))
+                    & (table.timestamp >= min(times))
+                    & (table.timestamp <= max(times))))
+            there = set(cursor)
+            rows = [r for r in rows if (r[0], r[3]) not in there]
         before = cursor.connection.total_changes
         cursor.executemany(
             f'INSERT INTO "{cls._table}" ({", ".join(STORED)}) '
@@ -213,10 +232,12 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
             (row[:-1] + (json.dumps(row[-1], separators=(',', ':'),
                         sort_keys=True) if row[-1] else None,)
                 for row in rows))
+        if keys:
+            return {(r[0], r[3]) for r in rows}
         return cursor.connection.total_changes - before
 
     @classmethod
-    def _store_copy(cls, rows):
+    def _store_copy(cls, rows, keys=False):
         """PostgreSQL: binary COPY into a temporary table, then one INSERT
         that skips what is already there"""
         cls._partitions_for(rows)
@@ -235,7 +256,10 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
         cursor.execute(
             f'INSERT INTO "{cls._table}" ({columns}) '
             f'SELECT {columns} FROM "{staging}" '
-            'ON CONFLICT (vehicle, timestamp) DO NOTHING')
+            'ON CONFLICT (vehicle, timestamp) DO NOTHING'
+            + (' RETURNING vehicle, timestamp' if keys else ''))
+        if keys:
+            return set(cursor)
         return cursor.rowcount
 
 
@@ -253,11 +277,43 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
                 partition.ensure(cls._table, min(missing), max(missing),
                     known)
                 known |= missing
+                Transaction().join(_ForgetOnRollback(name))
             _partitions[name] = known
 
 
 # database name → the days of the telemetry partitions known to exist
 _partitions = {}
+
+
+class _ForgetOnRollback:
+    """Joins a transaction that created partitions: its rollback drops
+    them, so the days cached must go too (or the next batch of the same
+    days fails for want of a partition)"""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return (isinstance(other, _ForgetOnRollback)
+            and self.name == other.name)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def tpc_begin(self, transaction):
+        pass
+
+    def commit(self, transaction):
+        pass
+
+    def tpc_vote(self, transaction):
+        pass
+
+    def tpc_finish(self, transaction):
+        pass
+
+    def tpc_abort(self, transaction):
+        _partitions.pop(self.name, None)
 
 
 class Reject(ModelSQL, ModelView):
@@ -369,9 +425,9 @@ class Chart(AgentOwnedMixin, ModelSQL, ModelView):
 
     @classmethod
     def table_query(cls):
-        pool = Pool()
-        Telemetry = pool.get('iot.telemetry')
-        telemetry = Telemetry.__table__()
+        """Hours and days from the rollups (kept for years, a row per
+        vehicle and period), minutes and a DBC signal (not rolled up) from
+        the raw reports"""
         context = Transaction().context
         resolution = context.get('resolution') or 'minute'
         if resolution not in {'minute', 'hour', 'day'}:
@@ -379,11 +435,50 @@ class Chart(AgentOwnedMixin, ModelSQL, ModelView):
         now = dt.datetime.now()
         from_ = context.get('from_') or now - dt.timedelta(hours=2)
         to = context.get('to') or now
-        where = (telemetry.timestamp >= from_) & (telemetry.timestamp <= to)
-        where &= telemetry.vehicle == (context.get('vehicle') or -1)
+        vehicle = context.get('vehicle') or -1
         signal = context.get('signal') or ''
+        if not SIGNAL_NAME.match(signal):
+            signal = None
+        if resolution == 'minute' or signal:
+            return cls._raw_query(resolution, from_, to, vehicle, signal)
+        return cls._rollup_query(resolution, from_, to, vehicle)
+
+    @classmethod
+    def _rollup_query(cls, resolution, from_, to, vehicle):
+        pool = Pool()
+        if resolution == 'hour':
+            rollup = pool.get('iot.rollup.hour').__table__()
+            time = rollup.hour
+            first = from_.replace(minute=0, second=0, microsecond=0)
+        else:
+            rollup = pool.get('iot.rollup.day').__table__()
+            time = cls.time.sql_cast(rollup.date)
+            first, to = from_.date(), to.date()
+        measured = NullIf(rollup.measured, 0)
+        time_ = rollup.hour if resolution == 'hour' else rollup.date
+        return rollup.select(
+            rollup.id, rollup.vehicle, rollup.company, rollup.agent,
+            time.as_('time'),
+            *((getattr(rollup, f'{c}_sum') / measured).as_(c)
+                for c in ['voltage', 'current', 'soc', 'speed',
+                    'brush_speed', 'vacuum']),
+            rollup.battery_temp_max.as_('battery_temp'),
+            rollup.lift_height_max.as_('lift_height'),
+            rollup.load_weight_max.as_('load_weight'),
+            rollup.water_level_min.as_('water_level'),
+            Cast(Literal(None), 'FLOAT').as_('signal'),
+            rollup.samples.as_('samples'),
+            where=(rollup.vehicle == vehicle) & (time_ >= first)
+            & (time_ <= to))
+
+    @classmethod
+    def _raw_query(cls, resolution, from_, to, vehicle, signal):
+        Telemetry = Pool().get('iot.telemetry')
+        telemetry = Telemetry.__table__()
+        where = (telemetry.timestamp >= from_) & (telemetry.timestamp <= to)
+        where &= telemetry.vehicle == vehicle
         signal = signal_value(telemetry.extra, signal) \
-            if SIGNAL_NAME.match(signal) else Cast(Literal(None), 'FLOAT')
+            if signal else Cast(Literal(None), 'FLOAT')
         # Bucket in a sub-query: PostgreSQL would not match a parameterised
         # DATE_TRUNC of the SELECT with the one of the GROUP BY
         samples = telemetry.select(

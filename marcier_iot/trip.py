@@ -1,8 +1,23 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import datetime as dt
+
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 
 from marcier_base.model import AgentOwnedMixin
+
+from . import bulk, quality
+
+EPOCH = dt.datetime(1970, 1, 1)
+# How the piece of a trip a batch saw merges into the stored trip
+MERGES = {'company': bulk.FIRST, 'agent': bulk.FIRST,
+    'create_uid': bulk.FIRST, 'create_date': bulk.FIRST,
+    'end': bulk.LATEST, 'start_latitude': bulk.FIRST,
+    'start_longitude': bulk.FIRST, 'end_latitude': bulk.LATEST,
+    'end_longitude': bulk.LATEST, 'distance': bulk.ADD,
+    'duration': bulk.NEW, 'energy': bulk.ADD, 'max_speed': bulk.HIGHEST,
+    'harsh_accelerations': bulk.ADD, 'harsh_brakings': bulk.ADD,
+    'state': bulk.NEW}
 
 
 class Trip(AgentOwnedMixin, ModelSQL, ModelView):
@@ -58,3 +73,20 @@ class Trip(AgentOwnedMixin, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'open'
+
+    @classmethod
+    def extend(cls, pieces, owners):
+        """Create or extend trips from pieces = [(vehicle id, piece)]
+        (quality.TRIP values, times in epoch seconds), owners = {vehicle
+        id: (company id, agent id)}: one statement"""
+        now = dt.datetime.now()
+        columns = quality.TRIP[1:]
+        rows = []
+        for vehicle, piece in pieces:
+            values = dict(zip(quality.TRIP, piece))
+            for name in ('start', 'end'):
+                if values[name] is not None:
+                    values[name] = EPOCH + dt.timedelta(seconds=values[name])
+            rows.append((vehicle, values['start'], *owners[vehicle], 0, now,
+                    *(values[c] for c in columns)))
+        bulk.upsert(cls, rows, ['vehicle', 'start'], MERGES)

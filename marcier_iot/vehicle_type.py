@@ -67,6 +67,11 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
         "Report Interval", required=True,
         domain=[('report_interval', '>=', 1)],
         help="Seconds between two reports of a gateway.")
+    speed_limit = fields.Float(
+        "Speed Limit", digits=(5, 1),
+        domain=['OR', ('speed_limit', '=', None), ('speed_limit', '>', 0)],
+        help="km/h over which a vehicle of the type is speeding; "
+        "empty for the IoT configuration's.")
     lock_message = fields.Char(
         "Lock Message",
         help="The message of the DBC that asks the controller to lock or "
@@ -87,6 +92,7 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
             'invisible': ~Eval('lock_message'),
             })
     _ranges = Cache('iot.vehicle.type.ranges', context=False)
+    _limits = Cache('iot.vehicle.type.limits', context=False)
 
     @classmethod
     def __setup__(cls):
@@ -147,6 +153,7 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
         "Gateways run the new profile, the listener checks the new ranges"
         super().on_modification(mode, types, field_names=field_names)
         cls._ranges.clear()
+        cls._limits.clear()
         if mode == 'write':
             Vehicle = Pool().get('device.vehicle')
             Vehicle.send_profiles(Vehicle.search([
@@ -178,6 +185,22 @@ class VehicleType(DeactivableMixin, ModelSQL, ModelView):
         for type_ in cls.browse(missing):
             result[type_.id] = cls._ranges.set(type_.id, {
                     k: tuple(v) for k, v in type_.mapping.ranges.items()})
+        return result
+
+    @classmethod
+    def limits(cls, type_ids):
+        """{type id: (report interval, speed limit or None)}, cached: the
+        listener asks at every batch"""
+        result, missing = {}, []
+        for type_id in type_ids:
+            limits = cls._limits.get(type_id)
+            if limits is None:
+                missing.append(type_id)
+            else:
+                result[type_id] = tuple(limits)
+        for type_ in cls.browse(missing):
+            result[type_.id] = cls._limits.set(type_.id,
+                (type_.report_interval, type_.speed_limit))
         return result
 
     @property

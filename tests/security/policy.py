@@ -72,6 +72,8 @@ POLICY = {
     'iot.rollup.hour': Grant(operator='r', agent='r'),
     'iot.rollup.day': Grant(operator='r', agent='r'),
     'iot.trip': Grant(operator='r', agent='r'),
+    # the listener's working state per vehicle, read by nobody
+    'iot.vehicle.track': Grant(operator='', shared=True),
     # the maker's vehicle types: operators keep them, agents read
     'iot.vehicle.type': Grant(agent='r', shared=True),
     # The broker's refusals of the whole database (one MQTT tenant per
