@@ -122,9 +122,11 @@ class Vehicle(metaclass=PoolMeta):
             where=(table.id == Literal(0)) & (
                 (table.last_seen == Null) | (table.last_seen < Literal(0))))
         sql, _ = tuple(query)
+        # In id order: two listeners' batches updating the same vehicles
+        # in different orders deadlock under READ COMMITTED
         cursor.executemany(sql, [
                 [values_[c] for c in LIVE_STATE] + [time, vehicle, time]
-                for vehicle, (time, values_) in states.items()])
+                for vehicle, (time, values_) in sorted(states.items())])
         cls.forget(states)
 
     @classmethod
