@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Ingest benchmark: 1,000 simulated vehicles, each with its own gateway
-account, publishing to a private Mosquitto (the shipped config) while
-`marcier iot-listen` stores into PostgreSQL.
+account, publishing over MQTT to a private Mosquitto (the shipped config),
+then to a private 3-node NATS cluster (JetStream, its MQTT gateway, the
+stream replicated on every node), while `marcier iot-listen` stores into
+PostgreSQL: from the broker's shared subscription, then from the stream.
 
-Prints, from one run on this machine:
-- ceiling 1, MQTT: paho publish → paho receive, no database (msgs/s);
+Prints, from one run on this machine, for each transport:
+- ceiling 1, the transport: gateways publish → a counting consumer (paho
+  subscriber; nats-py pull consumer), acknowledging, no database (msgs/s);
 - ceiling 2, COPY: binary COPY of the same rows, no broker (rows/s);
 - the pipeline, 1 and 2 listeners: messages/s from the broker to committed
   rows, unpaced, from the listeners' own commit times (first to last
   commit, over at least 20 s of work), next to its ceiling (n listeners:
-  n paho subscribers); a figure above it is flagged as a measurement error;
+  n consumers); a figure above it is flagged as a measurement error;
 - the commit lag p50/p99 at 1 report per vehicle per second.
 
 Usage: .venv/bin/python benchmarks/ingest.py [--pg postgresql://127.0.0.1:5432/]
-    [--messages 400000]
-Needs PostgreSQL and the mosquitto binary; takes about six minutes.
+    [--messages 400000] [--transport mqtt,jetstream]
+Needs PostgreSQL, the mosquitto binary and nats-server; takes about ten
+minutes with both transports.
 """
 import argparse
 import json
@@ -87,6 +91,44 @@ def start_broker(folder, port):
         ['mosquitto', '-c', str(folder / 'mosquitto.conf')])
     time.sleep(1)
     return process
+
+
+def start_nats_cluster(folder, nodes=3):
+    """nats-server nodes clustered on loopback, JetStream and MQTT on each;
+    (processes, client URLs, MQTT ports) once JetStream is up everywhere"""
+    import urllib.request
+    names = [f'n{n}' for n in range(1, nodes + 1)]
+    routes = {name: free_port() for name in names}
+    processes, servers, mqtt_ports, monitors = [], [], [], []
+    for name in names:
+        port, mqtt_port, http = free_port(), free_port(), free_port()
+        config = folder / f'{name}.conf'
+        config.write_text(f"""server_name: {name}
+listen: 127.0.0.1:{port}
+http: 127.0.0.1:{http}
+jetstream {{ store_dir: "{folder / name}" }}
+cluster {{ name: bench, listen: 127.0.0.1:{routes[name]},
+  routes: [{', '.join(f'nats://127.0.0.1:{p}' for p in routes.values())}] }}
+mqtt {{ listen: 127.0.0.1:{mqtt_port} }}
+""")
+        processes.append(subprocess.Popen(['nats-server', '-c', str(config),
+                    '-l', str(folder / f'{name}.log')]))
+        servers.append(f'127.0.0.1:{port}')
+        mqtt_ports.append(mqtt_port)
+        monitors.append(f'http://127.0.0.1:{http}/healthz')
+    deadline = time.time() + 60
+    for monitor in monitors:
+        while True:
+            try:
+                with urllib.request.urlopen(monitor, timeout=5) as reply:
+                    if json.load(reply).get('status') == 'ok':
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("the NATS cluster did not come up")
+            time.sleep(0.5)
+    return processes, servers, mqtt_ports
 
 
 def simulated_reports(members, tenant):
@@ -225,6 +267,38 @@ def mqtt_ceiling(broker, tenant, reports_file, broker_uri, count):
     return steady_rate(times), len(times)
 
 
+def jetstream_ceiling(stream_uri, tenant, reports_file, broker_uri, count):
+    """A counting nats-py consumer of the listeners' durable consumer,
+    fetching and acknowledging as the JetStream link does, no database:
+    the vehicles publish count messages into the stream, then it drains
+    them (the stream exists: a listener has run)"""
+    import asyncio
+
+    import nats
+
+    from marcier_wire import topics
+    from marcier_wire.jetstream import parse_cluster, stream_name
+    run_publisher(reports_file, broker_uri, 0, count=count)
+    cluster = parse_cluster(stream_uri)
+    times = []
+
+    async def drain():
+        nc = await nats.connect(cluster.urls())
+        subscription = await nc.jetstream().pull_subscribe_bind(
+            durable=topics.SHARE_GROUP, stream=stream_name(tenant))
+        while True:
+            try:
+                messages = await subscription.fetch(10000, timeout=2)
+            except nats.errors.TimeoutError:
+                break
+            for message in messages:
+                times.append(time.time())
+                await nc.publish(message.reply)
+        await nc.close()
+    asyncio.run(drain())
+    return steady_rate(times), len(times)
+
+
 def steady_rate(times):
     "Rate between 10 % and 90 % of the events, excluding ramp-up and tail"
     times = sorted(times)
@@ -264,9 +338,10 @@ def copy_ceiling(database, reports):
 class Listener:
     "`marcier iot-listen` in a process of its own, with its JSON stats"
 
-    def __init__(self, uri, log, name='bench'):
+    def __init__(self, uri, log, name='bench', stream=None):
         self.process = subprocess.Popen([*MARCIER, 'iot-listen', '--db', uri,
-                '--name', name, '--json', '--stats-every', '1'],
+                '--name', name, '--json', '--stats-every', '1',
+                *(['--stream', stream] if stream else [])],
             stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
         self.stats = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -287,8 +362,10 @@ class Listener:
         return self.stats[-1]
 
     @staticmethod
-    def retire(uri, name):
+    def retire(uri, name, stream=None):
         "End the session: else it keeps its share of the next messages"
+        if stream:  # JetStream listeners share one consumer: no session
+            return
         subprocess.run([*MARCIER, 'iot-listen', '--db', uri, '--name', name,
                 '--retire'], check=True, cwd=ROOT, capture_output=True)
 
@@ -307,37 +384,38 @@ def wait_for_rows(database, until, timeout=600):
     return count_rows(database)
 
 
-def pipeline_lag(uri, reports_file, broker_uri, seconds, log):
+def pipeline_lag(uri, reports_file, broker_uri, seconds, log, stream=None):
     "Live: 1 report per vehicle per second; the listener's commit lag"
-    listener = Listener(uri, log, 'bench-live')
+    listener = Listener(uri, log, 'bench-live', stream)
     run_publisher(reports_file, broker_uri, VEHICLES, seconds=seconds)
     time.sleep(3)
     stats = listener.stop()
-    Listener.retire(uri, 'bench-live')
+    Listener.retire(uri, 'bench-live', stream)
     return stats
 
 
 def pipeline_throughput(database, uri, reports_file, broker_uri, count, log,
-        listeners=1):
+        listeners=1, stream=None):
     """The vehicles publish count messages while the listeners are away
-    (their sessions keep them); then they drain: broker → committed rows.
-    Several listeners share the load through the shared subscription.
+    (their sessions, or the stream, keep them); then they drain: broker →
+    committed rows.  Several listeners share the load through the shared
+    subscription or the durable consumer.
 
     The rate comes from the listeners' own commit times: the messages
     committed after the first commit, over first to last commit (polling
     the table counted batches of 5,000 rows as if they came at once)."""
     names = [f'bench-{listeners}-{n}' for n in range(listeners)]
-    for name in names:  # their sessions exist and are subscribed
-        Listener(uri, log, name).stop()
+    for name in names:  # their sessions (the stream) exist and subscribe
+        Listener(uri, log, name, stream).stop()
     run_publisher(reports_file, broker_uri, 0, count=count)
     time.sleep(1)
     base = count_rows(database)
-    running = [Listener(uri, log, name) for name in names]
+    running = [Listener(uri, log, name, stream) for name in names]
     stored = wait_for_rows(database, base + count) - base
     time.sleep(2)  # the last commits' stats lines
     stats = [listener.stop() for listener in running]
     for name in names:
-        Listener.retire(uri, name)
+        Listener.retire(uri, name, stream)
     worked = [s for s in stats if 'first_commit' in s]
     first = min(worked, key=lambda s: s['first_commit'])
     last = max(s['last_commit'] for s in worked)
@@ -346,6 +424,54 @@ def pipeline_throughput(database, uri, reports_file, broker_uri, count, log,
     return {'stored': stored, 'seconds': seconds,
         'rate': (committed - first['first_batch']) / max(seconds, 1e-9),
         'duplicates': sum(s.get('duplicates', 0) for s in stats)}
+
+
+def measure(database, uri, tenant, reports_file, broker_uri, args, log,
+        broker=None, stream=None):
+    """Ceiling 1, the commit lag and the drains of 1 and 2 listeners, of
+    the broker's shared subscription or (stream) of JetStream"""
+    if stream:
+        Listener(uri, log, 'bench-setup', stream).stop()  # the stream exists
+        ceiling = jetstream_ceiling(
+            stream, tenant, reports_file, broker_uri, args.messages)
+    else:
+        ceiling = mqtt_ceiling(
+            broker, tenant, reports_file, broker_uri, args.messages)
+    lag = pipeline_lag(uri, reports_file, broker_uri, args.seconds, log,
+        stream)
+    drains = [pipeline_throughput(database, uri, reports_file, broker_uri,
+            args.messages, log, listeners=n, stream=stream) for n in (1, 2)]
+    return ceiling, lag, drains
+
+
+def print_figures(transport, consumer, measured, copy_rate, messages):
+    (rate, received), lag, drains = measured
+    print()
+    print(f"{transport:<62} {'value':>10}")
+    print(f"{f'ceiling 1: {consumer}, no database (msgs/s)':<62} "
+        f"{rate:>10,.0f}   ({received:,} of {messages:,} received)")
+    print(f"{'ceiling 2: binary COPY of the same rows, no broker (rows/s)':<62}"
+        f" {copy_rate:>10,.0f}")
+    for listeners, drain in enumerate(drains, 1):
+        label = (f"pipeline, {listeners} listener{'s' * (listeners > 1)}: "
+            "broker → committed rows (msgs/s)")
+        # Each listener is one consumer: n of them may reach n times the
+        # transport's ceiling, never the COPY one
+        ceiling = min(rate * listeners, copy_rate)
+        print(f"{label:<62} {drain['rate']:>10,.0f}   ({drain['stored']:,}"
+            f" of {messages:,} stored in {drain['seconds']:.1f} s "
+            f"first to last commit, {drain['duplicates']} duplicates; "
+            f"{100 * drain['rate'] / ceiling:.0f} % of its ceiling "
+            f"{ceiling:,.0f})")
+        if drain['seconds'] < 20:
+            print("    under 20 s of work: raise --messages for a "
+                "steady figure")
+        if drain['rate'] > ceiling:
+            print("    ABOVE ITS CEILING: a measurement error, not a "
+                "result (the ceilings were measured in this run)")
+    print(f"{'pipeline at 1 report/s per vehicle: commit lag p50 / p99 (ms)':<62}"
+        f" {lag.get('lag_p50_ms')!s:>10} / {lag.get('lag_p99_ms')}   "
+        f"({lag.get('stored', 0):,} stored)")
 
 
 def main():
@@ -358,6 +484,8 @@ def main():
     parser.add_argument('--count', type=int, default=0)
     parser.add_argument('--messages', type=int, default=400000,
         help="messages of the throughput runs (at least 20 s of work)")
+    parser.add_argument('--transport', default='mqtt,jetstream',
+        help="the transports to measure, comma-separated")
     args = parser.parse_args()
     if args.publish:
         return publish(args)
@@ -365,19 +493,20 @@ def main():
     import pickle
 
     from marcier_wire.transport import parse_broker
+    transports = args.transport.split(',')
     uri = args.pg.rstrip('/') + f'/marcier_bench_{uuid.uuid4().hex[:8]}'
     folder = Path(tempfile.mkdtemp(prefix='marcier-bench-'))
     port = free_port()
-    broker_uri = f'mqtt://platform:bench-{uuid.uuid4().hex[:8]}@127.0.0.1:{port}'
+    password = f'bench-{uuid.uuid4().hex[:8]}'
+    broker_uri = f'mqtt://platform:{password}@127.0.0.1:{port}'
     broker = parse_broker(broker_uri)
     log = open(folder / 'listener.log', 'w')
-    mosquitto = None
+    servers = []
     try:
         print(f"Setting up {uri} with the demo data...", flush=True)
         subprocess.run([*MARCIER, 'setup', '--db', uri, '--demo'], check=True,
             cwd=ROOT, stdout=subprocess.DEVNULL)
         database, tenant, members = register_vehicles(uri, folder, broker_uri)
-        mosquitto = start_broker(folder, port)
         reports = simulated_reports(members, tenant)
         reports_file = str(folder / 'reports.pickle')
         with open(reports_file, 'wb') as file:
@@ -385,44 +514,35 @@ def main():
         print(f"{len(members)} vehicles, {len(reports)} simulated reports "
             f"of ~{sum(len(r[2]) for r in reports) // len(reports) + 20} B",
             flush=True)
-
-        mqtt_rate, received = mqtt_ceiling(
-            broker, tenant, reports_file, broker_uri, args.messages)
         copy_rate = copy_ceiling(database, reports)
-        lag = pipeline_lag(uri, reports_file, broker_uri, args.seconds, log)
-        drains = [pipeline_throughput(database, uri, reports_file,
-                broker_uri, args.messages, log, listeners=n) for n in (1, 2)]
-        print()
-        print(f"{'figure':<62} {'value':>10}")
-        print(f"{'ceiling 1: paho subscriber, QoS 1, no database (msgs/s)':<62} "
-            f"{mqtt_rate:>10,.0f}   ({received:,} of {args.messages:,} "
-            "received)")
-        print(f"{'ceiling 2: binary COPY of the same rows, no broker (rows/s)':<62}"
-            f" {copy_rate:>10,.0f}")
-        for listeners, drain in enumerate(drains, 1):
-            label = (f"pipeline, {listeners} listener{'s' * (listeners > 1)}: "
-                "broker → committed rows (msgs/s)")
-            # Each listener is one paho subscriber: n of them may reach n
-            # times the MQTT ceiling, never the COPY one
-            ceiling = min(mqtt_rate * listeners, copy_rate)
-            print(f"{label:<62} {drain['rate']:>10,.0f}   ({drain['stored']:,}"
-                f" of {args.messages:,} stored in {drain['seconds']:.1f} s "
-                f"first to last commit, {drain['duplicates']} duplicates; "
-                f"{100 * drain['rate'] / ceiling:.0f} % of its ceiling "
-                f"{ceiling:,.0f})")
-            if drain['seconds'] < 20:
-                print("    under 20 s of work: raise --messages for a "
-                    "steady figure")
-            if drain['rate'] > ceiling:
-                print("    ABOVE ITS CEILING: a measurement error, not a "
-                    "result (the ceilings were measured in this run)")
-        print(f"{'pipeline at 1 report/s per vehicle: commit lag p50 / p99 (ms)':<62}"
-            f" {lag.get('lag_p50_ms')!s:>10} / {lag.get('lag_p99_ms')}   "
-            f"({lag.get('stored', 0):,} stored)")
-    finally:
-        if mosquitto:
+        figures = []
+        if 'mqtt' in transports:
+            servers.append(start_broker(folder, port))
+            figures.append(("Mosquitto, shared subscription",
+                    "paho subscriber, QoS 1",
+                    measure(database, uri, tenant, reports_file, broker_uri,
+                        args, log, broker=broker)))
+            mosquitto = servers.pop()
             mosquitto.terminate()
             mosquitto.wait(timeout=10)
+        if 'jetstream' in transports:
+            nodes, nats_servers, mqtt_ports = start_nats_cluster(folder)
+            servers.extend(nodes)
+            # The gateways on one node's MQTT port; no accounts on the
+            # cluster (the listeners' figures do not depend on them)
+            nats_uri = f'mqtt://platform:{password}@127.0.0.1:{mqtt_ports[0]}'
+            stream = f"nats://{','.join(nats_servers)}?replicas=3"
+            figures.append(("NATS cluster of 3, JetStream stream ×3",
+                    "nats-py pull consumer, acks",
+                    measure(database, uri, tenant, reports_file, nats_uri,
+                        args, log, stream=stream)))
+        for transport, consumer, measured in figures:
+            print_figures(transport, consumer, measured, copy_rate,
+                args.messages)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
         name = uri.rsplit('/', 1)[1]

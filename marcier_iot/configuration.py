@@ -6,6 +6,7 @@ from trytond.transaction import Transaction
 
 from marcier_wire import topics
 from marcier_wire.errors import ConfigError as BrokerError
+from marcier_wire.jetstream import parse_cluster
 from marcier_wire.transport import parse_broker
 
 from .exceptions import ConfigurationError
@@ -17,8 +18,14 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     broker = fields.Char(
         "Broker",
         help="mqtt://user:password@host:port of the platform's account on "
-        "the Mosquitto broker.\n"
+        "the MQTT broker (Mosquitto, or a NATS cluster's MQTT gateway).\n"
         "Empty: the vehicles of `marcier demo` talk to an in-process hub.")
+    stream = fields.Char(
+        "Telemetry Stream",
+        help="nats://user:password@host:4222,host:4222?replicas=3 when the "
+        "broker is a NATS cluster's MQTT gateway: the listeners share a "
+        "replicated JetStream stream of the vehicles' reports.\n"
+        "Empty: they share a subscription on the broker.")
     tenant = fields.Char(
         "Tenant", required=True,
         help="Second level of the MQTT topics, marcier/<tenant>/...; "
@@ -130,7 +137,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def validate_fields(cls, records, field_names):
         super().validate_fields(records, field_names)
-        if field_names & {'tenant', 'broker'}:
+        if field_names & {'tenant', 'broker', 'stream'}:
             cls.check_connection(records)
 
     @classmethod
@@ -142,6 +149,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
                         tenant=record.tenant))
             try:
                 broker = parse_broker(record.broker)
+                parse_cluster(record.stream)
             except BrokerError as exception:
                 raise ConfigurationError(gettext(
                         'marcier_iot.msg_configuration_broker',

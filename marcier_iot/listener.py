@@ -1,4 +1,5 @@
-"""The platform listener: uplink messages from a shared subscription, in
+"""The platform listener: uplink messages from a shared subscription (an
+MQTT broker's, or a JetStream durable consumer: marcier_wire/jetstream.py), in
 batches, one transaction per batch, acknowledged to the broker only after
 the commit.  A listener or database restart therefore loses no acknowledged
 message; what the broker redelivers is recognised and skipped."""
@@ -11,6 +12,7 @@ from collections import Counter, deque
 
 from marcier_wire import topics
 from marcier_wire.errors import ConfigError
+from marcier_wire.jetstream import Cluster, JetStreamLink, stream_name
 from marcier_wire.transport import MqttLink
 
 from .ingest import Message
@@ -195,16 +197,22 @@ def read_committed(transaction):
         transaction.connection.isolation_level = IsolationLevel.READ_COMMITTED
 
 
-def listen(broker, database_name, tenant, name, stop, batch_size=5000,
+def listen(source, database_name, tenant, name, stop, batch_size=5000,
         max_delay=0.2, stats_every=10, as_json=False):
-    """Store what the broker delivers until the threading.Event stop is
-    set, printing the counters every stats_every seconds"""
-    link = MqttLink(broker, client_id(tenant, name), persistent=True,
-        manual_ack=True)
+    """Store what the source (a Broker or a JetStream Cluster) delivers
+    until the threading.Event stop is set, printing the counters every
+    stats_every seconds"""
+    if isinstance(source, Cluster):
+        # Room for the batch being stored and the next one
+        link = JetStreamLink(source, client_id(tenant, name),
+            stream_name(tenant), window=2 * batch_size)
+    else:
+        link = MqttLink(source, client_id(tenant, name), persistent=True,
+            manual_ack=True)
     listener = Listener(link, database_name, tenant,
         batch_size=batch_size, max_delay=max_delay)
     link.start()
-    print(f"Listening to {broker} for tenant {tenant} as "
+    print(f"Listening to {source} for tenant {tenant} as "
         f"{name}, storing into {database_name}", flush=True)
     worker = threading.Thread(target=listener.run, args=(stop,))
     worker.start()
@@ -224,6 +232,11 @@ def client_id(tenant, name):
 
 def retire(broker, tenant, name):
     "Connect once with a clean session: the broker drops the old one"
+    if isinstance(broker, Cluster):
+        print("Nothing to end: JetStream listeners share one durable "
+            "consumer, and what a listener held goes back to the others "
+            "after ack_wait", flush=True)
+        return
     stop = threading.Event()
     ident = client_id(tenant, name)
     link = MqttLink(broker, ident)
@@ -239,7 +252,8 @@ def retire(broker, tenant, name):
 
 def print_stats(stats, as_json, link):
     if as_json:
-        print(json.dumps({'time': time.time(), **stats}), flush=True)
+        print(json.dumps({'time': time.time(), 'connected': link.connected,
+                    **stats}), flush=True)
     else:
         state = "connected" if link.connected else (
             f"refused: {link.refused}" if link.refused else "disconnected")

@@ -8,6 +8,7 @@ from trytond.transaction import Transaction
 
 from marcier_gateway.fleet import Member
 from marcier_wire.errors import ConfigError
+from marcier_wire.jetstream import parse_cluster
 from marcier_wire.transport import parse_broker
 
 
@@ -22,6 +23,12 @@ def connection(broker_uri=None):
     configuration = Pool().get('iot.configuration')(1)
     return configuration.tenant, parse_broker(
         broker_uri or configuration.broker)
+
+
+def stream(stream_uri=None):
+    "The JetStream Cluster of the IoT settings or None, stream_uri overriding"
+    configuration = Pool().get('iot.configuration')(1)
+    return parse_cluster(stream_uri or configuration.stream)
 
 
 def members(count=None):

@@ -11,9 +11,14 @@ from ..settings import VAR_DIR, SettingsError
 def add_commands(command):
     "Add the IoT subcommands through cli.py's command(name, function, help)"
     sub = command('iot-listen', listen,
-        "store the vehicles' telemetry from the broker (shared subscription)")
+        "store the vehicles' telemetry from the broker (shared subscription) "
+        "or from a NATS cluster's JetStream stream")
     sub.add_argument('--broker', metavar='URI',
         help="mqtt://user:password@host:port (default: the IoT settings)")
+    sub.add_argument('--stream', metavar='URI',
+        help="nats://user:password@host:port,host:port?replicas=3: consume "
+        "the uplink from JetStream instead of the broker (default: the IoT "
+        "settings' telemetry stream)")
     sub.add_argument('--name', default=socket.gethostname(),
         help="listener name; its broker session survives restarts")
     sub.add_argument('--batch-size', type=int, default=5000)
@@ -76,12 +81,16 @@ def open_database(uri):
     return database
 
 
-def _connection(args):
-    "(database, tenant, broker) of the command's --db and --broker"
+def _connection(args, stream=False):
+    """(database, tenant, source) of the command's --db and --broker:
+    the Broker, or with stream the JetStream Cluster when there is one"""
     from marcier_iot import platform
     database = open_database(args.db)
     tenant, broker = platform.read(
         database.name, platform.connection, args.broker)
+    if stream and (cluster := platform.read(
+                database.name, platform.stream, args.stream)):
+        return database, tenant, cluster
     if broker is None:
         raise SettingsError("no broker configured: set it in IoT Settings or "
             "pass --broker (`marcier demo` uses an in-process hub instead)")
@@ -91,10 +100,10 @@ def _connection(args):
 def listen(args):
     from marcier_gateway.main import stop_event
     from marcier_iot import listener
-    database, tenant, broker = _connection(args)
+    database, tenant, source = _connection(args, stream=True)
     if args.retire:
-        return listener.retire(broker, tenant, args.name)
-    listener.listen(broker, database.name, tenant, args.name, stop_event(),
+        return listener.retire(source, tenant, args.name)
+    listener.listen(source, database.name, tenant, args.name, stop_event(),
         batch_size=args.batch_size, max_delay=args.max_delay,
         stats_every=args.stats_every, as_json=args.json)
 
