@@ -12,6 +12,7 @@ session apply: agent staff see their own vehicles only, in clusters too."""
 import datetime as dt
 from urllib.parse import quote, urlencode
 
+from sql import Select
 from sql.aggregate import Avg, Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import CurrentTimestamp, Floor
@@ -107,10 +108,12 @@ class Vehicle(metaclass=PoolMeta):
             where_view.append(('status', 'in', statuses))
         in_view = table.id.in_(cls._fleet_map_visible(where_view))
 
-        cursor.execute(*table.select(CurrentTimestamp()))
+        cursor.execute(*Select([CurrentTimestamp()]))
         now, = cursor.fetchone()
         if isinstance(now, str):  # SQLite
             now = dt.datetime.fromisoformat(now)
+        if now.tzinfo:  # PostgreSQL's, naive UTC as Tryton stores times
+            now = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
         answer = {
             'cursor': (now - CURSOR_OVERLAP).isoformat(),
             'clusters': [], 'vehicles': [], 'gone': [],
@@ -128,14 +131,11 @@ class Vehicle(metaclass=PoolMeta):
         answer['extent'] = [min(p[0] for p in placed),
             min(p[1] for p in placed), max(p[2] for p in placed),
             max(p[3] for p in placed)] if placed else None
-        cursor.execute(*table.select(Count(), where=in_view))
-        answer['total'], = cursor.fetchone()
-
+        # The clusters also count the vehicles in view
+        clusters = cls._fleet_map_clusters(table, in_view, zoom)
+        answer['total'] = sum(c[2] for c in clusters)
         if answer['total'] > MAX_VEHICLES:
-            answer['mode'] = 'clusters'
-            answer['full'] = True
-            answer['clusters'] = cls._fleet_map_clusters(
-                table, in_view, zoom)
+            answer.update(mode='clusters', clusters=clusters, full=True)
             return answer
         answer['mode'] = 'vehicles'
         where = in_view
@@ -234,7 +234,7 @@ def epoch(value):
 
 def _bad_view():
     return FleetMapError(gettext('marcier_device.msg_fleet_map_bad_view',
-            maximum=MAX_VEHICLES))
+            maximum=2 * MAX_VEHICLES))
 
 
 def _number(value):

@@ -174,8 +174,7 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
             `</table><p><a href="${link}" target="_blank">` +
             `${text(label('open'))}</a>`;
         if (setup.replay) {
-            html += ` · <a href="#" class="replay-link" data-id="${id}" ` +
-                `data-serial="${text(vehicle.serial)}">` +
+            html += ' · <a href="#" class="replay-link">' +
                 `${text(label('replay_replay'))}</a>`;
         }
         return html + '</p>';
@@ -213,16 +212,6 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
         live = L.layerGroup().addTo(map);
         clusters = L.layerGroup().addTo(live);
         map.on('moveend', poll);
-        map.on('popupopen', event => {
-            const link = event.popup.getElement().querySelector(
-                '.replay-link');
-            if (link) {
-                link.addEventListener('click', click => {
-                    click.preventDefault();
-                    replay.open(Number(link.dataset.id), link.dataset.serial);
-                });
-            }
-        });
     }
 
     function renderLegend(counts) {
@@ -341,6 +330,14 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
                 .addTo(live);
             marker.on('popupopen', async event => {
                 event.popup.setContent(await popup(vehicle.id));
+                const link = event.popup.getElement().querySelector(
+                    '.replay-link');
+                if (link) {
+                    link.addEventListener('click', click => {
+                        click.preventDefault();
+                        replay.open(vehicle.id, vehicle.serial);
+                    });
+                }
             });
             markers.set(vehicle.id, marker);
         } else {
@@ -478,6 +475,7 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
         let track = null;
         let cursor = null;
         let playing = false;
+        let time = 0;  // the replayed instant, seconds since 1970
         let frame = null;
         let lastFrame = null;
         let vehicleIds = new Map();  // serial → id of the search's answer
@@ -641,7 +639,6 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
             const slider = $('replay-slider');
             slider.min = answer.points[0][0];
             slider.max = answer.points[answer.points.length - 1][0];
-            slider.value = slider.min;
             // About a minute for the whole track
             const span = slider.max - slider.min;
             const speed = SPEEDS.reduce((best, s) =>
@@ -650,7 +647,7 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
             $('replay-speed').value = String(speed);
             $('replay-info').textContent = label('replay_sampled', {
                 shown: answer.points.length, total: answer.total});
-            seek(Number(slider.value));
+            seek(Number(slider.min));
         }
 
         function position(time) {
@@ -673,10 +670,12 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
                 a[2] + (b[2] - a[2]) * share, a[3]];
         }
 
-        function seek(time) {
+        function seek(instant) {
             if (!cursor) {
                 return;
             }
+            time = instant;
+            $('replay-slider').value = time;
             const [lat, lon, speed] = position(time);
             cursor.setLatLng([lat, lon]);
             $('replay-time').textContent = format(time) +
@@ -689,10 +688,7 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
             const elapsed = lastFrame === null ? 0 : (now - lastFrame) / 1000;
             lastFrame = now;
             const speed = Number($('replay-speed').value);
-            const time = Math.min(Number(slider.max),
-                Number(slider.value) + elapsed * speed);
-            slider.value = time;
-            seek(time);
+            seek(Math.min(Number(slider.max), time + elapsed * speed));
             if (time >= Number(slider.max)) {
                 pause();
                 document.body.dataset.replay = 'ended';
@@ -706,8 +702,8 @@ marcier_iot, a replay panel plays a vehicle's track (fleet_replay). */
                 return;
             }
             const slider = $('replay-slider');
-            if (Number(slider.value) >= Number(slider.max)) {
-                slider.value = slider.min;
+            if (time >= Number(slider.max)) {
+                seek(Number(slider.min));
             }
             playing = true;
             lastFrame = null;

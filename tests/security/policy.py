@@ -71,7 +71,9 @@ POLICY = {
     # derived from the telemetry by the listener: nobody edits them
     'iot.rollup.hour': Grant(operator='r', agent='r'),
     'iot.rollup.day': Grant(operator='r', agent='r'),
-    'iot.trip': Grant(operator='r', agent='r'),
+    # read-only, but both replay them on the fleet map
+    'iot.trip': Grant(operator='r', agent='r',
+        buttons={'open_replay': 'operator agent'}),
     # the maker's vehicle types: operators keep them, agents read
     'iot.vehicle.type': Grant(agent='r', shared=True),
     # The broker's refusals of the whole database (one MQTT tenant per
