@@ -5,6 +5,7 @@ trip, thinned, without GPS jumps, with where driving events began and the
 alarms raised; an agent replays its own vehicles only."""
 import datetime as dt
 import unittest
+from urllib.parse import quote
 from unittest.mock import patch
 
 from trytond.exceptions import UserError
@@ -246,4 +247,4 @@ class ReplayTestCase(unittest.TestCase):
                 result = Wizard.execute(session_id, {}, 'open_')
             (action, _), = result['actions']
             self.assertEqual(action['url'],
-                f'/{database}/device/fleet-map?{query}&replay=1')
+                f'/{quote(database)}/device/fleet-map?{query}&replay=1')
