@@ -164,8 +164,10 @@ def test_fleet_map_replay(big_fleet, output):
         expect(body).to_have_attribute('data-replay', 'playing')
         expect(body).to_have_attribute('data-replay', 'ended', timeout=20000)
         assert body.get_attribute('data-replay-time') == end
-        fleet_map.locator('#replay-close').click()
-        expect(fleet_map.locator('path.vehicle-marker').first).to_be_visible()
+        # Closed: the live map polls again
+        polled(fleet_map, fleet_map.locator('#replay-close').click)
+        assert fleet_map.locator('path.replay-track').count() == 0
+        assert body.get_attribute('data-replay') == ''
 
 
 def test_fleet_map_replay_from_url(big_fleet, output):
