@@ -43,3 +43,8 @@ class MaintenancePlanError(ValidationError):
 
 class MaintenanceAccessError(AccessError):
     pass
+
+
+class FleetMapError(UserError):
+    "What a fleet map asked does not make sense"
+    pass

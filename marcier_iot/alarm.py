@@ -3,6 +3,7 @@
 import datetime as dt
 
 from sql.aggregate import Count
+from sql.functions import CurrentTimestamp
 from sql.operators import Equal
 
 from trytond.i18n import gettext, lazy_gettext
@@ -160,7 +161,10 @@ class Alarm(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         count = alarm.select(Count(alarm.id),
             where=(alarm.vehicle == vehicle.id) & alarm.state.in_(ACTIVE))
-        cursor.execute(*vehicle.update([vehicle.alarm_count], [count],
+        # live_changed: the fleet map shows the new count at its next poll
+        cursor.execute(*vehicle.update(
+                [vehicle.alarm_count, vehicle.live_changed],
+                [count, CurrentTimestamp()],
                 where=vehicle.id.in_(list(vehicle_ids))))
         Vehicle.forget(vehicle_ids)
 

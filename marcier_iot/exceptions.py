@@ -22,3 +22,8 @@ class VehicleTypeWarning(UserWarning):
 
 class GatewayError(ValidationError):
     pass
+
+
+class ReplayError(UserError):
+    "A replay asked of a vehicle, trip or period it cannot show"
+    pass

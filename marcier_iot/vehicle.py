@@ -4,6 +4,7 @@ import logging
 
 from sql import Literal, Null
 from sql.conditionals import Coalesce
+from sql.functions import CurrentTimestamp
 
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -117,8 +118,9 @@ class Vehicle(metaclass=PoolMeta):
         values = [Coalesce(Literal(0), c)
             if c.name in {'latitude', 'longitude'} else Literal(0)
             for c in columns]
-        query = table.update(columns + [table.last_seen],
-            values + [Literal(0)],
+        # live_changed: the fleet map's cursor (the listener's clock)
+        query = table.update(columns + [table.last_seen, table.live_changed],
+            values + [Literal(0), CurrentTimestamp()],
             where=(table.id == Literal(0)) & (
                 (table.last_seen == Null) | (table.last_seen < Literal(0))))
         sql, _ = tuple(query)

@@ -1,12 +1,15 @@
 """The device ledger in headless Chromium: the live fleet map opened from
-the Devices menu, the vehicle form with its history tabs, a command form
-filled from its vehicle."""
+the Devices menu (clusters of a big fleet, replay of a trip), the vehicle
+form with its history tabs, a command form filled from its vehicle."""
+import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from .browser import browser, sao_login, sao_open_menu
+from .conftest import running_platform
+from .database import connect, placeholder
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +32,164 @@ def open_fleet_map(chromium, platform, login):
     fleet_map = new_page.value
     fleet_map.wait_for_selector('body[data-state=ready]', timeout=30000)
     return page, fleet_map
+
+
+# Vehicles added around Shanghai's centre to the demo's: more than the map
+# shows one by one (marcier_device.fleet_map.MAX_VEHICLES)
+BIG_FLEET = 400
+REPLAYED = 'MCA0001'
+
+
+def add_fleet(uri):
+    """The demo with BIG_FLEET more vehicles, and an hour of agent A's
+    REPLAYED: reports every 5 s, a harsh braking, an overspeed, a GPS
+    jump, an alarm, a trip"""
+    connection = connect(uri)
+    mark = placeholder(connection)
+    now = dt.datetime.now(dt.timezone.utc).replace(
+        tzinfo=None, microsecond=0)
+    start = now - dt.timedelta(hours=1)
+    try:
+        cursor = connection.cursor()
+        cursor.execute('SELECT id, company, agent, product FROM '
+            f'device_vehicle WHERE serial = {mark}', (REPLAYED,))
+        vehicle, company, agent, product = cursor.fetchone()
+        insert = ('INSERT INTO {} ({}) VALUES ({})').format
+        columns = ['serial', 'company', 'agent', 'product', 'status',
+            'active', 'key_on', 'alarm_count', 'latitude', 'longitude',
+            'create_date', 'create_uid']
+        cursor.executemany(insert('device_vehicle', ', '.join(columns),
+                ', '.join([mark] * len(columns))), [
+                (f'MAP{n:04}', company, agent, product, 'available', True,
+                    False, 0, 31.21 + (n % 20) * 0.002,
+                    121.45 + (n // 20) * 0.002, now, 0)
+                for n in range(BIG_FLEET)])
+        columns = ['vehicle', 'company', 'agent', 'timestamp', 'received',
+            'latitude', 'longitude', 'speed', 'quality', 'events',
+            'create_date', 'create_uid']
+        cursor.executemany(insert('iot_telemetry', ', '.join(columns),
+                ', '.join([mark] * len(columns))), [
+                (vehicle, company, agent, start + dt.timedelta(seconds=5 * n),
+                    now, 45.0 if n == 90 else 31.10 + n * 2e-4,
+                    121.30 + n * 3e-4, 25.0, 1 if n == 90 else 0,
+                    2 if n == 30 else 4 if 60 <= n <= 65 else 0, now, 0)
+                for n in range(120)])
+        cursor.execute(insert('iot_alarm', 'vehicle, company, agent, kind, '
+                'state, opened, closed, value, occurrences, create_date, '
+                'create_uid', ', '.join([mark] * 11)), (vehicle, company,
+                agent, 'low_soc', 'closed', start + dt.timedelta(minutes=7),
+                start + dt.timedelta(minutes=9), 9.0, 1, now, 0))
+        cursor.execute(insert('iot_trip', 'vehicle, company, agent, '
+                'start, "end", state, distance, create_date, create_uid',
+                ', '.join([mark] * 9)), (vehicle, company, agent, start,
+                start + dt.timedelta(seconds=5 * 119), 'closed', 4.2, now, 0))
+        connection.commit()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope='module')
+def big_fleet(demo, tmp_path_factory, output):
+    with running_platform(demo, tmp_path_factory.mktemp('big_fleet'),
+            output / 'server-big-fleet.log', prepare=add_fleet) as platform:
+        yield platform
+
+
+def polled(fleet_map, action):
+    "Do action, then wait for the map's answer to the view it leads to"
+    before = int(fleet_map.locator('body').get_attribute('data-polls'))
+    action()
+    expect(fleet_map.locator('body')).not_to_have_attribute(
+        'data-polls', str(before), timeout=20000)
+    # fitBounds may move the map a second time
+    fleet_map.wait_for_timeout(1500)
+
+
+def test_fleet_map_clusters_then_vehicles(big_fleet, output):
+    """A big fleet shows as clusters that add up to the vehicles in view;
+    zooming in on one ends with the vehicles themselves"""
+    with browser() as chromium:
+        _, fleet_map = open_fleet_map(chromium, big_fleet, 'operator')
+        body = fleet_map.locator('body')
+        expect(body).to_have_attribute('data-mode', 'clusters')
+        counts = fleet_map.locator('.vehicle-cluster span').all_inner_texts()
+        assert sum(map(int, counts)) == int(body.get_attribute('data-total'))
+        assert int(body.get_attribute('data-total')) > BIG_FLEET
+        assert fleet_map.locator('path.vehicle-marker').count() == 0
+        fleet_map.screenshot(path=output / 'device-fleet-map-clusters.png')
+        # The sidebar pages through the fleet and searches it
+        assert fleet_map.locator('#vehicles li').count() == 50
+        fleet_map.locator('#search-text').fill('MAP039')
+        expect(fleet_map.locator('#vehicles .serial')).to_have_count(10)
+        for _ in range(6):
+            if body.get_attribute('data-mode') == 'vehicles':
+                break
+            clusters = fleet_map.locator('.vehicle-cluster')
+            biggest = max(range(clusters.count()), key=lambda i: int(
+                    clusters.nth(i).inner_text()))
+            polled(fleet_map, clusters.nth(biggest).click)
+        assert body.get_attribute('data-mode') == 'vehicles'
+        markers = int(body.get_attribute('data-markers'))
+        assert 0 < markers == int(body.get_attribute('data-total'))
+        assert fleet_map.locator('path.vehicle-marker').count() == markers
+        fleet_map.screenshot(path=output / 'device-fleet-map-zoomed.png')
+
+
+def test_fleet_map_replay(big_fleet, output):
+    """A trip replayed from the panel: its track without the GPS jump, its
+    driving events and alarm, played to its end with the time slider"""
+    with browser() as chromium:
+        _, fleet_map = open_fleet_map(chromium, big_fleet, 'agent_a')
+        body = fleet_map.locator('body')
+        fleet_map.locator('#replay-vehicle').fill(REPLAYED)
+        trips = fleet_map.locator('#replay-trip option')
+        expect(trips).to_have_count(2, timeout=20000)
+        fleet_map.locator('#replay-trip').select_option(index=1)
+        fleet_map.locator('#replay-show').click()
+        expect(body).to_have_attribute('data-replay', 'shown')
+        assert fleet_map.locator('path.replay-track').count() == 1
+        # the harsh braking and where the overspeed began
+        assert fleet_map.locator('path.replay-event').count() == 2
+        assert fleet_map.locator('.replay-alarm').count() == 1
+        # every position but the jump (the page speaks agent A's Chinese)
+        assert fleet_map.locator('#replay-info').inner_text().count(
+            '119') == 2
+        # the live vehicles step aside during the replay
+        assert fleet_map.locator('path.vehicle-marker').count() == 0
+        fleet_map.screenshot(path=output / 'device-fleet-map-replay.png')
+        slider = fleet_map.locator('#replay-slider')
+        end = slider.get_attribute('max')
+        fleet_map.locator('#replay-speed').select_option('300')
+        fleet_map.locator('#replay-play').click()
+        expect(body).to_have_attribute('data-replay', 'playing')
+        expect(body).to_have_attribute('data-replay', 'ended', timeout=20000)
+        assert body.get_attribute('data-replay-time') == end
+        # Closed: the live map polls again
+        polled(fleet_map, fleet_map.locator('#replay-close').click)
+        assert fleet_map.locator('path.replay-track').count() == 0
+        assert body.get_attribute('data-replay') == ''
+
+
+def test_fleet_map_replay_from_url(big_fleet, output):
+    """The trip form's Replay opens the map on the trip; agent B may not
+    replay agent A's vehicle"""
+    agent_a = big_fleet.client('agent_a')
+    trip, = agent_a.search('iot.trip', [('vehicle.serial', '=', REPLAYED)])
+    vehicle, = agent_a.search('device.vehicle', [('serial', '=', REPLAYED)])
+    url = (f'{big_fleet.url}{big_fleet.database}/device/fleet-map'
+        f'?vehicle={vehicle}&trip={trip}&replay=1')
+    with browser() as chromium:
+        page, _ = open_fleet_map(chromium, big_fleet, 'agent_a')
+        page.goto(url)
+        expect(page.locator('body')).to_have_attribute(
+            'data-replay', 'shown', timeout=30000)
+        assert page.locator('path.replay-track').count() == 1
+    with browser() as chromium:
+        page, _ = open_fleet_map(chromium, big_fleet, 'agent_b')
+        page.goto(url)
+        page.wait_for_selector('body[data-state=ready]', timeout=30000)
+        assert page.locator('path.replay-track').count() == 0
+        assert not page.locator('body').get_attribute('data-replay')
 
 
 def test_agent_fleet_map_shows_own_vehicles(platform, output):

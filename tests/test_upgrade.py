@@ -20,6 +20,7 @@ import pytest
 
 from . import conftest
 from .conftest import MARCIER, ROOT, drop_database
+from .database import connect
 
 BASE_FILE = Path(__file__).with_name('upgrade_base.txt')
 FEED = Path(__file__).with_name('upgrade_feed.py')
@@ -147,15 +148,6 @@ def run_current(env, *args):
         f"marcier {' '.join(args)} failed:\n"
         f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result.stdout
-
-
-def connect(uri):
-    if uri.startswith('postgresql'):
-        import psycopg
-        return psycopg.connect(uri)
-    import sqlite3
-    from marcier.settings import parse_database
-    return sqlite3.connect(parse_database(uri).file)
 
 
 def query(uri, sql):

@@ -6,6 +6,7 @@ from urllib.parse import quote
 from unittest.mock import patch
 
 from sql import Column
+from sql.functions import CurrentTimestamp
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -18,6 +19,7 @@ from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import setup_agents
 
 from . import create_product
+from ..fleet_map import MAX_VEHICLES
 
 TODAY = dt.date(2026, 3, 2)
 
@@ -601,6 +603,216 @@ class MarcierDeviceTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         for Model in old:
             self.assertFalse(Model.__table_handler__(
                     'marcier_device').column_exist('model_name'))
+
+    def _placed(self, serial, lat, lon, agent=None, status='available',
+            **values):
+        "A vehicle at lat, lon whose changes are an hour old"
+        return self._fleet([(serial, lat, lon, agent, status)], **values)[0]
+
+    def _fleet(self, specs, **values):
+        """Vehicles of specs [(serial, lat, lon, agent, status)] whose
+        changes are an hour old"""
+        Vehicle = Pool().get('device.vehicle')
+        vehicles = Vehicle.create([{
+                    'serial': serial, 'company': self.company.id,
+                    'agent': (agent or self.agent_a).id,
+                    'product': self.products['MC-G4'].id, **values,
+                    } for serial, _, _, agent, _ in specs])
+        table = Vehicle.__table__()
+        hour_ago = dt.datetime.now() - dt.timedelta(hours=1)
+        cursor = Transaction().connection.cursor()
+        for vehicle, (_, lat, lon, _, status) in zip(vehicles, specs):
+            cursor.execute(*table.update(
+                    [table.latitude, table.longitude, table.status,
+                        table.create_date, table.write_date,
+                        table.live_changed],
+                    [lat, lon, status, hour_ago, None, hour_ago],
+                    where=table.id == vehicle.id))
+        return vehicles
+
+    def _map(self, view):
+        Vehicle = Pool().get('device.vehicle')
+        return Vehicle.fleet_map({'bounds': [-90, -180, 90, 180], 'zoom': 5,
+                **view})
+
+    @with_transaction()
+    def test_fleet_map_clusters_add_up(self):
+        "Clusters count every vehicle in view once; few vehicles come alone"
+        self._setup()
+        # two towns and a scatter
+        towns = [(31.2, 121.4), (39.9, 116.4)]
+        self._fleet([(f'V{n:04}', lat + n * 1e-4, lon, None,
+                    'rented' if n % 4 else 'available')
+                for n in range(MAX_VEHICLES + 20)
+                for lat, lon in [(towns + [(30 + n % 7, 110 + n % 11)])[
+                            n % 3]]])
+        self._placed('FAR', -33.9, 18.4)
+        self._placed('NOWHERE', None, None)
+        whole = self._map({'zoom': 4})
+        self.assertEqual(whole['mode'], 'clusters')
+        self.assertEqual(whole['total'], MAX_VEHICLES + 21)
+        self.assertEqual(sum(c[2] for c in whole['clusters']), whole['total'])
+        self.assertEqual(sum(whole['counts'].values()), MAX_VEHICLES + 22)
+        for lat, lon, count, _, _, south, west, north, east in (
+                whole['clusters']):
+            self.assertTrue(south <= lat <= north and west <= lon <= east)
+        # Finer cells at a closer zoom, the same vehicles
+        close = self._map({'zoom': 9})
+        self.assertGreater(len(close['clusters']), len(whole['clusters']))
+        self.assertEqual(sum(c[2] for c in close['clusters']),
+            whole['total'])
+        # A viewport: only what is inside, hidden statuses left out
+        china = self._map({'bounds': [18, 73, 54, 135], 'zoom': 4,
+                'statuses': ['rented']})
+        self.assertEqual(china['total'], len([n
+                    for n in range(MAX_VEHICLES + 20) if n % 4]))
+        self.assertEqual(china['mode'], 'vehicles')
+        self.assertEqual({v['status'] for v in china['vehicles']},
+            {'rented'})
+        self.assertEqual(len(china['vehicles']), china['total'])
+        # Zoomed in on one town: the vehicles themselves, few fields
+        town = self._map({'bounds': [39.8, 116.3, 40.0, 116.5], 'zoom': 14})
+        self.assertEqual(town['mode'], 'vehicles')
+        self.assertEqual(town['total'], (MAX_VEHICLES + 20 + 1) // 3)
+        self.assertEqual(len(town['vehicles']), town['total'])
+        self.assertEqual(set(town['vehicles'][0]), {'id', 'serial',
+                'status', 'lat', 'lon', 'key_on', 'soc', 'seen', 'alarms'})
+
+    @with_transaction()
+    def test_fleet_map_incremental(self):
+        "A poll with a cursor answers only what changed, and what left"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        still = self._placed('V1', 31.20, 121.40)
+        moved = self._placed('V2', 31.21, 121.41)
+        status = self._placed('V3', 31.22, 121.42)
+        away = self._placed('V4', 31.23, 121.43)
+        shanghai = {'bounds': [31, 121, 32, 122], 'zoom': 12}
+        first = self._map(shanghai)
+        self.assertTrue(first['full'])
+        self.assertEqual(len(first['vehicles']), 4)
+        since = (dt.datetime.now() - dt.timedelta(minutes=5)).isoformat()
+        self.assertEqual(self._map({**shanghai, 'since': since})['vehicles'],
+            [])
+        # The listener moves two vehicles (one out of view), the operator
+        # sends one to repair
+        table = Vehicle.__table__()
+        for vehicle, lat, lon in [(moved, 31.5, 121.5), (away, 39.9, 116.4)]:
+            # as the listener does (marcier_iot's update_live_state)
+            Transaction().connection.cursor().execute(*table.update(
+                    [table.latitude, table.longitude, table.live_changed],
+                    [lat, lon, CurrentTimestamp()],
+                    where=table.id == vehicle.id))
+        Vehicle.start_repair([status])
+        answer = self._map({**shanghai, 'since': since,
+                'known': [v['id'] for v in first['vehicles']]})
+        self.assertFalse(answer['full'])
+        self.assertEqual({v['serial']: (v['lat'], v['status'])
+                for v in answer['vehicles']},
+            {'V2': (31.5, 'available'), 'V3': (31.22, 'in_repair')})
+        self.assertEqual(answer['gone'], [away.id])
+        self.assertNotIn(still.id, [v['id'] for v in answer['vehicles']])
+        # The cursor is the server's, a little before now
+        self.assertLess(dt.datetime.fromisoformat(answer['cursor']),
+            dt.datetime.now())
+
+    @with_transaction()
+    def test_fleet_map_agent_isolation(self):
+        "Agent B's map never holds agent A's vehicles, clusters or counts"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        self._fleet([(f'A{n:04}', 31.2, 121.4 + n * 1e-4, None,
+                    'available') for n in range(MAX_VEHICLES + 5)])
+        mine = self._fleet([(f'B{n}', 39.9, 116.4 + n * 1e-3, self.agent_b,
+                    'available') for n in range(3)])
+        self._placed('A-BEIJING', 39.9, 116.401)
+        with as_user(self.staff_b, self.company):
+            whole = self._map({'zoom': 4})
+            self.assertEqual(whole['mode'], 'vehicles')
+            self.assertEqual(whole['total'], 3)
+            self.assertEqual(sorted(v['id'] for v in whole['vehicles']),
+                sorted(v.id for v in mine))
+            self.assertEqual(whole['counts'], {'available': 3})
+            # A's vehicles never come as changes, nor as known ones
+            since = (dt.datetime.now() - dt.timedelta(days=1)).isoformat()
+            ids = Vehicle.search([], query=False)
+            self.assertEqual(len(ids), 3)
+            with Transaction().set_user(0):
+                theirs = Vehicle.search([('serial', '=', 'A0001')])
+            answer = self._map({'zoom': 4, 'since': since,
+                    'known': [theirs[0].id]})
+            self.assertEqual(answer['gone'], [theirs[0].id])
+            self.assertNotIn(theirs[0].id,
+                [v['id'] for v in answer['vehicles']])
+            page = Vehicle.fleet_map_list('A0')
+            self.assertEqual(page['total'], 0)
+            page = Vehicle.fleet_map_list('b1')
+            self.assertEqual([v['serial'] for v in page['vehicles']], ['B1'])
+        with as_user(self.staff_a, self.company):
+            whole = self._map({'zoom': 4})
+            self.assertEqual(whole['mode'], 'clusters')
+            self.assertEqual(whole['total'], MAX_VEHICLES + 6)
+            self.assertEqual(sum(c[2] for c in whole['clusters']),
+                MAX_VEHICLES + 6)
+
+    @with_transaction()
+    def test_fleet_map_list_paged(self):
+        "The sidebar pages through a search by serial, gateway or product"
+        pool = Pool()
+        Vehicle = pool.get('device.vehicle')
+        self._setup()
+        for n in range(7):
+            self._placed(f'V{n}', 31.2, 121.4, gateway_id=f'gw-{n}',
+                product=self.products['MC-F20' if n < 2 else 'MC-G4'].id)
+        page = Vehicle.fleet_map_list(None, None, 2, 3)
+        self.assertEqual(page['total'], 7)
+        self.assertEqual([v['serial'] for v in page['vehicles']],
+            ['V2', 'V3', 'V4'])
+        self.assertEqual(page['vehicles'][0]['product'],
+            "[MC-G4] MC-G4 Golf Cart")
+        self.assertEqual(Vehicle.fleet_map_list('forklift')['total'], 2)
+        self.assertEqual([v['serial'] for v in Vehicle.fleet_map_list(
+                        'GW-6')['vehicles']], ['V6'])
+        self.assertEqual(Vehicle.fleet_map_list(
+                None, ['in_repair'])['total'], 0)
+
+    @with_transaction()
+    def test_fleet_map_bad_input(self):
+        "A view or page the map cannot show is refused with a clear error"
+        Vehicle = Pool().get('device.vehicle')
+        self._setup()
+        for view in [None, [], {'zoom': 5}, {'bounds': [1, 2, 3], 'zoom': 5},
+                {'bounds': [10, 0, 5, 1], 'zoom': 5},
+                {'bounds': [0, 0, 1, 'x'], 'zoom': 5},
+                {'bounds': [0, 0, 1, 1], 'zoom': 99},
+                {'bounds': [0, 0, 1, 1], 'zoom': 5.5},
+                {'bounds': [0, 0, 1, 1], 'zoom': 5, 'statuses': ['lost']},
+                {'bounds': [0, 0, 1, 1], 'zoom': 5, 'since': 'yesterday'},
+                {'bounds': [0, 0, 1, 1], 'zoom': 5, 'known': ['1']},
+                {'bounds': [0, 0, 1, 1], 'zoom': 5,
+                    'known': list(range(2 * MAX_VEHICLES + 1))},
+                ]:
+            with self.subTest(view=view), \
+                    self.assertRaisesRegex(UserError, 'fleet map'):
+                Vehicle.fleet_map(view)
+        for args in [('x', None, -1), ('x', None, 0, 0), (3,),
+                ('x', None, 0, 10000), ('x', 'rented')]:
+            with self.subTest(args=args), \
+                    self.assertRaisesRegex(UserError, 'fleet map'):
+                Vehicle.fleet_map_list(*args)
+
+    @with_transaction()
+    def test_fleet_map_setup(self):
+        "The page's strings come in the reader's language"
+        Vehicle = Pool().get('device.vehicle')
+        setup = Vehicle.fleet_map_setup()
+        self.assertEqual(setup['labels']['title'], "Fleet Map")
+        self.assertEqual(setup['fields']['soc'], "State of Charge")
+        self.assertIn(('in_repair', "In Repair"),
+            [tuple(s) for s in setup['statuses']])
+        self.assertFalse(setup['replay'])
 
     @with_transaction()
     def test_fleet_map_url(self):

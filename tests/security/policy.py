@@ -71,7 +71,9 @@ POLICY = {
     # derived from the telemetry by the listener: nobody edits them
     'iot.rollup.hour': Grant(operator='r', agent='r'),
     'iot.rollup.day': Grant(operator='r', agent='r'),
-    'iot.trip': Grant(operator='r', agent='r'),
+    # read-only, but both replay them on the fleet map
+    'iot.trip': Grant(operator='r', agent='r',
+        buttons={'open_replay': 'operator agent'}),
     # the listener's working state per vehicle, read by nobody
     'iot.vehicle.track': Grant(operator='', shared=True),
     # the maker's vehicle types: operators keep them, agents read
