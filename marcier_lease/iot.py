@@ -104,8 +104,9 @@ class Trip(metaclass=PoolMeta):
                 where=contract.state.in_(RENTED_STATES)
                 & where(line, contract)))
         for contract, vehicle, first, last in cursor:
-            if isinstance(first, str):  # SQLite
-                first, last = map(dt.date.fromisoformat, (first, last))
+            # SQLite returns the COALESCE as text
+            first, last = (dt.date.fromisoformat(d) if isinstance(d, str)
+                else d for d in (first, last))
             yield (contract, vehicle, dt.datetime.combine(first, dt.time()),
                 dt.datetime.combine(
                     last + dt.timedelta(days=1), dt.time()))
