@@ -145,7 +145,7 @@ class Trip(metaclass=PoolMeta):
 
 class Contract(metaclass=PoolMeta):
     __name__ = 'lease.contract'
-    trips = fields.Function(fields.One2Many('iot.trip', None, "Trips",
+    trips = fields.Function(fields.Many2Many('iot.trip', None, None, "Trips",
             help="The trips of the contract's vehicles in its period."),
         'get_trips')
 

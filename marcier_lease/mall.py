@@ -122,6 +122,11 @@ class Listing(UtilisationFiguresMixin, metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # With accounting activated product categories are company
+        # dependent (their accounts)
+        cls.category.context = {
+            **cls.category.context, 'company': Eval('company', -1)}
+        cls.category.depends = cls.category.depends | {'company'}
         # The operator weighs an offer against the agent's fleet
         for name in dir(UtilisationFiguresMixin):
             if name.startswith('utilisation_'):

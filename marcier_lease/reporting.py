@@ -250,7 +250,7 @@ class UtilisationTimeSeries(UtilisationMixin, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('date', 'ASC')]
+        cls._order = [('date', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def granularity(cls):

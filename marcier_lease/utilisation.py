@@ -18,6 +18,7 @@ from sql.functions import CurrentTimestamp
 
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from marcier_base.model import AgentOwnedMixin
@@ -69,7 +70,11 @@ class UtilisationDay(AgentOwnedMixin, ModelSQL):
     week = fields.Date("Week", required=True, readonly=True)
     month = fields.Date("Month", required=True, readonly=True)
     product = fields.Many2One(
-        'product.template', "Product", readonly=True, ondelete='SET NULL')
+        'product.template', "Product", readonly=True, ondelete='SET NULL',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'})
     city = fields.Many2One(
         'marcier.city', "City", readonly=True, ondelete='SET NULL',
         help="The contract's city, else the agent's head office city.")
@@ -99,7 +104,7 @@ class UtilisationDay(AgentOwnedMixin, ModelSQL):
                 Index(t, (t.contract, Index.Equality()),
                     where=t.contract != Null),
                 })
-        cls._order = [('date', 'DESC'), ('vehicle', 'ASC')]
+        cls._order = [('date', 'DESC'), ('vehicle', 'ASC'), ('id', 'DESC')]
 
     @classmethod
     def _columns(cls):
