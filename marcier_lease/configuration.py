@@ -7,6 +7,8 @@ from trytond.pyson import Id
 
 from .exceptions import ConfigurationError
 
+DEFAULT_RENTED_HOURS = 8.0
+
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
     "Leasing configuration: numbering and the accounts bills and payments use"
@@ -33,6 +35,17 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     payment_method = fields.Many2One(
         'account.invoice.payment.method', "Payment Method",
         help="How the customers' payments are booked against the bills.")
+    rented_hours = fields.Float("Hours of a Rented Day", digits=(4, 1),
+        domain=['OR',
+            ('rented_hours', '=', None),
+            [('rented_hours', '>', 0), ('rented_hours', '<=', 24)],
+            ],
+        help="The working hours a customer rents a vehicle for each day "
+        "on contract: the base of the working share (8 by default).")
+    utilisation_date = fields.Date("Utilisation Kept Until", readonly=True,
+        help="The last day whose utilisation the scheduled task keeps; "
+        "later days are read live.")
+    utilisation_run = fields.Timestamp("Utilisation Computed", readonly=True)
 
     @classmethod
     def default_contract_sequence(cls):
@@ -43,6 +56,9 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     def default_quotation_sequence(cls):
         return Pool().get('ir.model.data').get_id(
             'marcier_lease', 'sequence_quotation')
+
+    def get_rented_hours(self):
+        return self.rented_hours or DEFAULT_RENTED_HOURS
 
     @classmethod
     def get_sequence(cls, name):

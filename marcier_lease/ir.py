@@ -12,3 +12,5 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('lease.contract|process',
                 "Start and End Lease Contracts, Warn of Expiry, Bill"))
+        cls.method.selection.append(
+            ('lease.utilisation.day|update', "Compute Fleet Utilisation"))

@@ -1,6 +1,7 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-"""Mall inquiries answered by quotations (SPEC G1: inquiry → quote), when
+"""Mall inquiries answered by quotations (SPEC G1: inquiry → quote), and
+the utilisation of a listing's vehicles for the operator's review, when
 marcier_mall is activated."""
 import json
 from decimal import Decimal
@@ -11,6 +12,10 @@ from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
+
+from marcier_base.model import OPERATOR_STAFF
+
+from .utilisation import UtilisationFiguresMixin
 
 # A day price quoted per month
 DAYS_A_MONTH = 30
@@ -108,3 +113,34 @@ class Inquiry(metaclass=PoolMeta):
         Customer = Pool().get('marcier.customer')
         return Customer.for_mobile(self.agent, self.name, self.mobile,
             city=self.city, source='mall').party
+
+
+class Listing(UtilisationFiguresMixin, metaclass=PoolMeta):
+    "The recent utilisation of the agent's vehicles of the listed product"
+    __name__ = 'mall.listing'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # With accounting activated product categories are company
+        # dependent (their accounts)
+        cls.category.context = {
+            **cls.category.context, 'company': Eval('company', -1)}
+        cls.category.depends = cls.category.depends | {'company'}
+        # The operator weighs an offer against the agent's fleet
+        for name in dir(UtilisationFiguresMixin):
+            if name.startswith('utilisation_'):
+                field = getattr(cls, name)
+                field.states = {**field.states, 'invisible': ~OPERATOR_STAFF}
+
+    @classmethod
+    def _utilisation(cls, listings):
+        Day = Pool().get('lease.utilisation.day')
+        agents = list({l.agent.id for l in listings})
+        products = list({l.product.id for l in listings})
+        figures = Day.figures(*cls._recent(),
+            lambda r: [r.agent, r.product],
+            lambda r: (fields.SQL_OPERATORS['in'](r.agent, agents)
+                & fields.SQL_OPERATORS['in'](r.product, products)))
+        return {l.id: figures.get((l.agent.id, l.product.id), {})
+            for l in listings}

@@ -5,12 +5,13 @@ payments, the vehicles and the contracts, with drill-through to the ledgers.
 
 Revenue: receivable = plan lines due in the period, received = payments
 dated in the period, overdue = billed lines due in the period, before today,
-not fully paid."""
+not fully paid.  Fleet utilisation: the vehicles' days of utilisation.py per
+agent, product, city or vehicle, and per day, week or month."""
 import datetime as dt
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Cast, Literal
+from sql import Cast, Column, Literal
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
 from sql.functions import Extract
@@ -33,6 +34,18 @@ GRANULARITIES = [
     ('year', "Year"),
     ]
 PERIODS = GRANULARITIES + [('custom', "Custom")]
+UTILISATION_GRANULARITIES = [
+    ('day', "Day"),
+    ('week', "Week"),
+    ('month', "Month"),
+    ]
+# The grouping of the utilisation: a column of lease.utilisation.day
+GROUPINGS = [
+    ('agent', "Agent"),
+    ('product', "Product"),
+    ('city', "City"),
+    ('vehicle', "Vehicle"),
+    ]
 AGE_BUCKETS = [(1, 30), (31, 60), (61, 90), (91, None)]
 
 
@@ -114,6 +127,169 @@ class ReportingContext(ModelView):
         if self.period and self.period != 'custom':
             self.from_date, self.to_date = period_dates(
                 self.period, Pool().get('ir.date').today())
+
+
+class UtilisationContext(ReportingContext):
+    "Fleet utilisation period, grouping and agent"
+    __name__ = 'lease.reporting.utilisation.context'
+    grouping = fields.Selection(GROUPINGS, "Group By", required=True,
+        sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.granularity.selection = list(UTILISATION_GRANULARITIES)
+
+    @classmethod
+    def default_period(cls):
+        return Transaction().context.get('period', 'month')
+
+    @classmethod
+    def default_granularity(cls):
+        return Transaction().context.get('granularity', 'day')
+
+    @classmethod
+    def default_grouping(cls):
+        return Transaction().context.get('grouping', 'agent')
+
+
+class UtilisationMixin(ModelSQL):
+    "The utilisation figures of the context period"
+    __slots__ = ()
+    fleet_days = fields.Integer("Days in Fleet")
+    rented_days = fields.Integer("Days Rented")
+    rented_share = fields.Float("Rented Share", digits=(3, 4),
+        help="Days on contract / days in the fleet.")
+    rented_hours = fields.Float("Rented Hours", digits=(12, 1))
+    working_hours = fields.Float("Working Hours", digits=(12, 1))
+    working_share = fields.Float("Working Share", digits=(3, 4),
+        help="Working hours on the rented days / rented hours.")
+    distance = fields.Float("Distance", digits=(12, 1), help="km")
+    energy = fields.Float("Energy Used", digits=(12, 1), help="kWh")
+
+    @classmethod
+    def _period(cls):
+        context = Transaction().context
+        default_from, default_to = period_dates(
+            'month', Pool().get('ir.date').today())
+        return (context.get('from_date') or default_from,
+            context.get('to_date') or default_to)
+
+    @classmethod
+    def _days(cls):
+        """The days of the period, of the context company and of the
+        agent of report_agent(); the aggregates over them"""
+        Day = Pool().get('lease.utilisation.day')
+        rows = Day.rows(*cls._period())
+        where = rows.company == (Transaction().context.get('company') or -1)
+        if agent := report_agent():
+            where &= rows.agent == agent
+        return rows, where, Day.aggregates(rows)
+
+    @classmethod
+    def _drill_days(cls):
+        "The domain of the days of the context, on lease.utilisation.day"
+        from_date, to_date = cls._period()
+        domain = [('date', '>=', from_date), ('date', '<=', to_date)]
+        if agent := report_agent():
+            domain.append(('agent', '=', agent))
+        return domain
+
+
+class Utilisation(UtilisationMixin, ModelView):
+    "Fleet utilisation per agent, product, city or vehicle over the period"
+    __name__ = 'lease.reporting.utilisation'
+    agent = fields.Many2One('marcier.agent', "Agent")
+    product = fields.Many2One('product.template', "Product")
+    city = fields.Many2One('marcier.city', "City")
+    vehicle = fields.Many2One('device.vehicle', "Vehicle")
+    label = fields.Function(fields.Char("Group"), 'get_label')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('rented_share', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def grouping(cls):
+        grouping = Transaction().context.get('grouping')
+        return grouping if grouping in dict(GROUPINGS) else 'agent'
+
+    @classmethod
+    def table_query(cls):
+        rows, where, aggregates = cls._days()
+        grouping = cls.grouping()
+        key = Column(rows, grouping)
+        # id 0 is no record: the days without agent, product or city are
+        # id 1, the others their key + 1
+        return rows.select((Coalesce(key, 0) + 1).as_('id'),
+            *(key.as_(g) if g == grouping else Literal(None).as_(g)
+                for g, _ in GROUPINGS),
+            *(a.as_(n) for n, a in aggregates.items()),
+            where=where, group_by=[key])
+
+    def get_label(self, name):
+        record = getattr(self, self.grouping())
+        return record.rec_name if record else '-'
+
+    @classmethod
+    def drill_domain(cls, rows):
+        grouping = cls.grouping()
+        return [('utilisation_days', 'where', [*cls._drill_days(),
+                    (grouping, 'in', [getattr(r, grouping).id
+                            if getattr(r, grouping) else None
+                            for r in rows]),
+                    ])]
+
+
+class UtilisationTimeSeries(UtilisationMixin, ModelView):
+    "Fleet utilisation per day, week or month"
+    __name__ = 'lease.reporting.utilisation.time_series'
+    date = fields.Date("Date")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def granularity(cls):
+        granularity = Transaction().context.get('granularity')
+        return (granularity if granularity in dict(UTILISATION_GRANULARITIES)
+            else 'day')
+
+    @classmethod
+    def table_query(cls):
+        "Buckets by the day's own week or month start (see utilisation.py)"
+        rows, where, aggregates = cls._days()
+        bucket = Column(rows, {'day': 'date'}.get(
+                cls.granularity(), cls.granularity()))
+        id_ = Cast(Extract('YEAR', bucket) * 10000
+            + Extract('MONTH', bucket) * 100 + Extract('DAY', bucket),
+            cls.id.sql_type().base)
+        # Grouped in an outer query, as RevenueTimeSeries
+        buckets = rows.select(id_.as_('id'), bucket.as_('date'),
+            *(Column(rows, n) for n in [
+                    'rented', 'rented_hours', 'working_hours', 'distance',
+                    'energy_out']),
+            where=where)
+        return buckets.select(buckets.id, Min(buckets.date).as_('date'),
+            *(a.as_(n) for n, a in Pool().get(
+                    'lease.utilisation.day').aggregates(buckets).items()),
+            group_by=[buckets.id])
+
+    @classmethod
+    def drill_domain(cls, rows):
+        last = {
+            'day': lambda d: d,
+            'week': lambda d: d + dt.timedelta(days=6),
+            'month': lambda d: d + relativedelta(months=1, days=-1),
+            }[cls.granularity()]
+        return [('utilisation_days', 'where', [*cls._drill_days(),
+                    ['OR', *([('date', '>=', r.date),
+                                ('date', '<=', last(r.date))]
+                            for r in rows)],
+                    ])]
 
 
 class MoneyReport(ModelSQL):
@@ -416,6 +592,8 @@ class OpenReport(Wizard):
         'lease.reporting.overdue': 'overdue',
         'lease.reporting.vehicle_status': 'vehicles',
         'lease.reporting.contract_status': 'contracts',
+        'lease.reporting.utilisation': 'vehicles',
+        'lease.reporting.utilisation.time_series': 'vehicles',
         }
 
     def transition_start(self):

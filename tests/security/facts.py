@@ -78,7 +78,8 @@ def seed_resources(pool, agents):
 
 
 def seed_iot(pool, agents):
-    "An alarm, a command, a sample, figures and a trip per agent"
+    """An alarm, a command, a sample, figures, a trip and a utilisation day
+    per agent"""
     import datetime as dt
     from marcier_base.demo import ensure
     Vehicle = pool.get('device.vehicle')
@@ -98,6 +99,10 @@ def seed_iot(pool, agents):
                             second=0)}),
                 ('iot.rollup.day', {'date': now.date()}),
                 ('iot.trip', {'start': now, 'state': 'closed'}),
+                ('lease.utilisation.day', {'date': now.date(),
+                        'week': now.date() - dt.timedelta(
+                            days=now.weekday()),
+                        'month': now.date().replace(day=1)}),
                 ]:
             ensure(pool.get(model), [
                     ('vehicle', '=', vehicle.id)], {**owned, **values})

@@ -118,6 +118,11 @@ POLICY = {
     'lease.reporting.revenue': Grant(operator='r', agent='r'),
     'lease.reporting.revenue.time_series': Grant(operator='r', agent='r'),
     'lease.reporting.vehicle_status': Grant(operator='r', agent='r'),
+    # computed by the scheduled task; the charts read them
+    'lease.utilisation.day': Grant(operator='r', agent='r'),
+    'lease.reporting.utilisation': Grant(operator='r', agent='r'),
+    'lease.reporting.utilisation.time_series': Grant(
+        operator='r', agent='r'),
     # marcier_wechat: the official account is the operator's; customers'
     # repair requests go to the vehicle's agent
     'wechat.account': Grant(buttons={'publish_menu': 'operator'}),
