@@ -16,6 +16,8 @@ from . import bulk, quality
 # How the figures of a batch merge into the stored ones
 MERGES = {'company': bulk.FIRST, 'agent': bulk.FIRST,
     'create_uid': bulk.FIRST, 'create_date': bulk.FIRST,
+    # stamped on each merge: the utilisation task reads what changed
+    'write_uid': bulk.NEW, 'write_date': bulk.NEW,
     **dict.fromkeys(quality.SUMS + quality.TOTALS, bulk.ADD),
     **dict.fromkeys(quality.MINIMA, bulk.LOWEST),
     **dict.fromkeys(quality.MAXIMA, bulk.HIGHEST)}
@@ -86,7 +88,7 @@ class RollupMixin(AgentOwnedMixin):
         stored ones, owners = {vehicle id: (company id, agent id)}: one
         statement"""
         now = dt.datetime.now()
-        bulk.upsert(cls, [(vehicle, period, *owners[vehicle], 0, now,
+        bulk.upsert(cls, [(vehicle, period, *owners[vehicle], 0, now, 0, now,
                     *bucket)
                 for (vehicle, period), bucket in figures.items()],
             ['vehicle', cls._period], MERGES)
