@@ -1,11 +1,15 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+from decimal import Decimal
+
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.pyson import Id
+from trytond.pyson import Eval, Id
 
 from .exceptions import ConfigurationError
+from .late_fee import METHODS as LATE_FEE_METHODS
+from .late_fee import RATE_DIGITS
 
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
@@ -33,6 +37,32 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     payment_method = fields.Many2One(
         'account.invoice.payment.method', "Payment Method",
         help="How the customers' payments are booked against the bills.")
+    dunning_procedure = fields.Many2One(
+        'account.dunning.procedure', "Dunning Procedure",
+        help="The reminders of overdue bills of customers without a "
+        "procedure of their own.")
+    late_fee_method = fields.Selection(
+        LATE_FEE_METHODS, "Late Fee", required=True, sort=False,
+        help="The default of new contracts.")
+    late_fee_rate = fields.Numeric("Late Fee Daily Rate", digits=RATE_DIGITS,
+        domain=[
+            ('late_fee_rate', '>=', 0),
+            ('late_fee_rate', '<=', 0.01),
+            ],
+        states={
+            'required': Eval('late_fee_method') == 'daily',
+            },
+        help="Share of the unpaid rent per day overdue: 0.0005 is 0.05 %.")
+    late_fee_amount = fields.Numeric("Late Fee per Bill", digits=(16, 2),
+        domain=[
+            ('late_fee_amount', '>=', 0),
+            ],
+        states={
+            'required': Eval('late_fee_method') == 'fixed',
+            })
+    unlock_approval = fields.Boolean("Unlocking Needs Approval",
+        help="When a customer pays off, an operator approves the unlocking "
+        "of the drive locked for debt; else it is unlocked at once.")
 
     @classmethod
     def default_contract_sequence(cls):
@@ -43,6 +73,22 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     def default_quotation_sequence(cls):
         return Pool().get('ir.model.data').get_id(
             'marcier_lease', 'sequence_quotation')
+
+    @classmethod
+    def default_late_fee_method(cls):
+        return 'none'
+
+    @classmethod
+    def default_late_fee_rate(cls):
+        return Decimal('0.0005')
+
+    @classmethod
+    def default_late_fee_amount(cls):
+        return Decimal(0)
+
+    @classmethod
+    def default_unlock_approval(cls):
+        return False
 
     @classmethod
     def get_sequence(cls, name):
