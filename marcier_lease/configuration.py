@@ -5,7 +5,7 @@ from decimal import Decimal
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval, Id
+from trytond.pyson import Eval, Id, If
 
 from .exceptions import ConfigurationError
 from .late_fee import METHODS as LATE_FEE_METHODS
@@ -45,18 +45,18 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         LATE_FEE_METHODS, "Late Fee", required=True, sort=False,
         help="The default of new contracts.")
     late_fee_rate = fields.Numeric("Late Fee Daily Rate", digits=RATE_DIGITS,
-        domain=[
-            ('late_fee_rate', '>=', 0),
-            ('late_fee_rate', '<=', 0.01),
-            ],
+        domain=[If(Eval('late_fee_method') == 'daily', [
+                    ('late_fee_rate', '>=', 0),
+                    ('late_fee_rate', '<=', 0.01),
+                    ], [])],
         states={
             'required': Eval('late_fee_method') == 'daily',
             },
         help="Share of the unpaid rent per day overdue: 0.0005 is 0.05 %.")
     late_fee_amount = fields.Numeric("Late Fee per Bill", digits=(16, 2),
-        domain=[
-            ('late_fee_amount', '>=', 0),
-            ],
+        domain=[If(Eval('late_fee_method') == 'fixed', [
+                    ('late_fee_amount', '>=', 0),
+                    ], [])],
         states={
             'required': Eval('late_fee_method') == 'fixed',
             })

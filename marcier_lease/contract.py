@@ -12,7 +12,7 @@ from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
@@ -123,10 +123,10 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         help="What an overdue bill costs the customer: a daily rate of "
         "the unpaid rent or a fixed fee per overdue bill.")
     late_fee_rate = fields.Numeric("Late Fee Daily Rate", digits=RATE_DIGITS,
-        domain=[
-            ('late_fee_rate', '>=', 0),
-            ('late_fee_rate', '<=', 0.01),
-            ],
+        domain=[If(Eval('late_fee_method') == 'daily', [
+                    ('late_fee_rate', '>=', 0),
+                    ('late_fee_rate', '<=', 0.01),
+                    ], [])],
         states={
             'readonly': ~_editable,
             'invisible': Eval('late_fee_method') != 'daily',
@@ -135,9 +135,9 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         help="Share of the unpaid rent per day overdue: 0.0005 is 0.05 %.")
     late_fee_amount = Monetary(
         "Late Fee per Bill", currency='currency', digits='currency',
-        domain=[
-            ('late_fee_amount', '>=', 0),
-            ],
+        domain=[If(Eval('late_fee_method') == 'fixed', [
+                    ('late_fee_amount', '>=', 0),
+                    ], [])],
         states={
             'readonly': ~_editable,
             'invisible': Eval('late_fee_method') != 'fixed',

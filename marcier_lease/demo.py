@@ -13,7 +13,7 @@ from decimal import Decimal
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from marcier_base.demo import company
+from marcier_base.demo import company, translate
 
 from .accounting import ensure_accounting
 
@@ -55,7 +55,7 @@ LEVELS = [
     ]
 LEVEL_NAMES_ZH = {
     "Reminder": "提醒", "Warning": "警告", "Lock Proposal": "建议锁车"}
-PROCEDURE = "Lease Collections"
+PROCEDURE, PROCEDURE_ZH = "Lease Collections", "租赁催收"
 LATE_FEE_RATE = Decimal('0.0005')
 LOCK_REASON = (DEMO + "Rent unpaid for over a month despite reminders and "
     "two calls; the customer no longer answers.")
@@ -213,7 +213,6 @@ def _collections_setup():
     (set before the contracts: their late fee is the configuration's)"""
     pool = Pool()
     Procedure = pool.get('account.dunning.procedure')
-    Level = pool.get('account.dunning.level')
     Configuration = pool.get('lease.configuration')
     config = Configuration(1)
     if config.dunning_procedure:
@@ -228,10 +227,9 @@ def _collections_setup():
                                 } for sequence, (name, days, lock)
                             in enumerate(LEVELS)])],
                 }])
-    with Transaction().set_context(language='zh_CN'):
-        for level in procedure.levels:
-            Level.write([Level(level.id)], {
-                    'name': LEVEL_NAMES_ZH[level.name]})
+    translate(procedure, {'name': PROCEDURE_ZH})
+    for level in procedure.levels:
+        translate(level, {'name': LEVEL_NAMES_ZH[level.name]})
     config.dunning_procedure = procedure
     config.late_fee_method = 'daily'
     config.late_fee_rate = LATE_FEE_RATE

@@ -8,7 +8,7 @@ from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
 
@@ -113,6 +113,11 @@ class Dunning(metaclass=PoolMeta):
     def send_lease_reminders(cls, dunnings, date):
         """Remind the customers, give their agent's staff a to-do and log
         each reminder in the bill's follow-ups on date"""
+        with without_check_access():  # the run's record, whoever runs it
+            cls._send_lease_reminders(dunnings, date)
+
+    @classmethod
+    def _send_lease_reminders(cls, dunnings, date):
         pool = Pool()
         Installment = pool.get('lease.installment')
         FollowUp = pool.get('lease.installment.follow_up')
@@ -222,8 +227,10 @@ class FollowUp(AgentOwnedMixin, ModelSQL, ModelView):
         # the reminders are the dunning run's record of what it sent
         if ((mode == 'create' and any(
                         f.kind == 'reminder' for f in follow_ups))
-                or (mode == 'write' and values.get('kind') == 'reminder')
-                or (mode in {'write', 'delete'} and any(
+                or (mode == 'write' and values and (
+                        values.get('kind') == 'reminder'
+                        or any(f.kind == 'reminder' for f in follow_ups)))
+                or (mode == 'delete' and any(
                         f.kind == 'reminder' for f in follow_ups))):
             raise FollowUpError(gettext(
                     'marcier_lease.msg_follow_up_reminder'))

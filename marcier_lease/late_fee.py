@@ -154,7 +154,8 @@ class LateFee(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             raise LateFeeError(gettext('marcier_lease.msg_late_fee_manual'))
         if mode == 'write':
             for fee in fees:
-                if set(values) - {'waive_reason'} or fee.state != 'accrued':
+                if set(values) - {'waive_reason'} or (
+                        values and fee.state != 'accrued'):
                     raise LateFeeError(gettext(
                             'marcier_lease.msg_late_fee_write',
                             fee=fee.rec_name))

@@ -26,7 +26,6 @@ class LockRequest(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'lease.lock.request'
     _audited_fields = ('state', 'reason', 'decided_by', 'lock_command',
         'unlock_command')  # audit trail
-    _rec_name = 'vehicle'
     _requested = Eval('state') == 'requested'
     contract = fields.Many2One(
         'lease.contract', "Contract", required=True, ondelete='RESTRICT',
@@ -126,6 +125,18 @@ class LockRequest(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
             self.agent = self.contract.agent
             self.company = self.contract.company
 
+    def get_rec_name(self, name):
+        return f'{self.vehicle.rec_name} ({self.contract.rec_name})'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
+        return [bool_op,
+            ('vehicle.rec_name', operator, operand, *extra),
+            ('contract.rec_name', operator, operand, *extra),
+            ]
+
     @classmethod
     def preprocess_values(cls, mode, values):
         "A request belongs to its contract's agent"
@@ -146,7 +157,7 @@ class LockRequest(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         if mode == 'delete':
             raise LockRequestError(gettext(
                     'marcier_lease.msg_lock_request_delete'))
-        if external and mode == 'write':
+        if external and mode == 'write' and values:
             for request in requests:
                 if request.state != 'requested':
                     raise LockRequestError(gettext(
@@ -219,15 +230,19 @@ class LockRequest(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('approved')
     def approve(cls, requests):
+        cls._approve(requests)
+        # sent at once when the vehicle stands still; else by the task
+        cls.send_locks(requests)
+
+    @classmethod
+    @Workflow.transition('approved')
+    def _approve(cls, requests):
         for request in requests:
             cls.write([request], request._decided())
             request.agent.notify('reminder', *request._message(
                     'msg_lock_request_approved_title',
                     'msg_lock_request_approved_body'), record=request)
-        # sent at once when the vehicle stands still; else by the task
-        cls.send_locks(requests)
 
     @classmethod
     @ModelView.button
