@@ -164,7 +164,6 @@ class FollowUp(AgentOwnedMixin, ModelSQL, ModelView):
         'lease.installment', "Bill", required=True, ondelete='CASCADE',
         domain=[
             ('state', '=', 'billed'),
-            ('agent', '=', Eval('agent', -1)),
             ],
         states={
             'readonly': Eval('id', -1) >= 0,

@@ -11,7 +11,7 @@ import datetime as dt
 from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
@@ -30,7 +30,7 @@ class LockRequest(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     contract = fields.Many2One(
         'lease.contract', "Contract", required=True, ondelete='RESTRICT',
         domain=[
-            ('agent', '=', Eval('agent', -1)),
+            If(Eval('agent'), [('agent', '=', Eval('agent', -1))], []),
             ('state', 'in', ['in_progress', 'suspended', 'completed']),
             ],
         states={
