@@ -70,7 +70,9 @@ class Vehicle(metaclass=PoolMeta):
         if not self.last_seen or (
                 utcnow() - self.last_seen > STANDSTILL_MAX_AGE):
             return False
-        return self.key_on is False or self.speed == 0
+        # (SQLite gives the key as 0 or 1)
+        key_off = self.key_on is not None and not self.key_on
+        return key_off or self.speed == 0
 
     @classmethod
     def on_modification(cls, mode, vehicles, field_names=None):

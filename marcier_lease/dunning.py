@@ -90,7 +90,10 @@ class Dunning(metaclass=PoolMeta):
     def run(cls, date):
         """The daily run: dun the overdue receivables as of date and send
         the lease bills' new levels"""
-        cls.generate_dunnings(date=date)
+        # The platform's run, whoever triggers it: account_dunning
+        # searches the receivables with access checks
+        with Transaction().set_user(0):
+            cls.generate_dunnings(date=date)
         domain = [('state', '=', 'draft'), ('installment', '!=', None)]
         if company := Transaction().context.get('company'):
             domain.append(('company', '=', company))
@@ -187,6 +190,7 @@ class FollowUp(AgentOwnedMixin, ModelSQL, ModelView):
         super().__setup__()
         cls.agent.required = True
         cls.agent.readonly = cls.company.readonly = True
+        cls._workflow_fields = cls._workflow_filled = {'user'}
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.installment, Index.Equality())))
         cls._order = [('date', 'DESC'), ('id', 'DESC')]

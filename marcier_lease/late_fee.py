@@ -147,12 +147,9 @@ class LateFee(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     def check_modification(cls, mode, fees, values=None, external=False):
         super().check_modification(
             mode, fees, values=values, external=external)
-        if not external:
-            return
-        if mode in {'create', 'delete'}:
-            # only the daily run accrues them; a fee is waived, not deleted
-            raise LateFeeError(gettext('marcier_lease.msg_late_fee_manual'))
-        if mode == 'write':
+        # Only the daily run creates them (no one has the right to create or
+        # delete them): a fee is waived, not deleted
+        if external and mode == 'write':
             for fee in fees:
                 if set(values) - {'waive_reason'} or (
                         values and fee.state != 'accrued'):

@@ -79,6 +79,7 @@ class LockRequest(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         cls.agent.required = True
         cls._workflow_fields = {'requested_by', 'decided_by', 'decided_at',
             'lock_command', 'unlock_command'}
+        cls._workflow_filled = {'requested_by'}  # preprocess_values
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.state, Index.Equality()),
