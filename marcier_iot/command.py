@@ -29,11 +29,16 @@ GATEWAY_NAMES = {
     'report_interval': 'interval',
     'diagnostics': 'diagnostics',
     }
+# What the gateway's answer and the time-out change on a sent command
+ANSWER_FIELDS = {'state', 'answered_at', 'detail', 'result'}
 
 
 class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     "Vehicle Command"
     __name__ = 'iot.command'
+    # audit trail: who sent what to which vehicle, and the answer
+    _audited_fields = ('vehicle', 'kind', 'interval', 'state', 'sent_by',
+        'detail')
     _states = {'readonly': Eval('state') != 'draft'}
     vehicle = fields.Many2One(
         'device.vehicle', "Vehicle", required=True, ondelete='CASCADE',
@@ -116,6 +121,59 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     def get_rec_name(self, name):
         return f'{self.vehicle.rec_name}: {self.kind_string}'
 
+    @classmethod
+    def check_modification(cls, mode, commands, values=None, external=False):
+        """A command once sent is a record of what a vehicle was told: no
+        one changes or deletes it, administrators included; only its
+        answer comes in (not through RPC)"""
+        super().check_modification(
+            mode, commands, values=values, external=external)
+        if mode == 'create' and external:
+            cls.check_drive_commands(commands)
+        if mode not in {'write', 'delete'}:
+            return
+        for command in commands:
+            if command.state == 'draft':
+                continue
+            if mode == 'delete':
+                raise CommandError(gettext(
+                        'marcier_iot.msg_command_delete_sent',
+                        command=command.rec_name))
+            if external or set(values) - ANSWER_FIELDS:
+                raise CommandError(gettext(
+                        'marcier_iot.msg_command_edit_sent',
+                        command=command.rec_name))
+
+    @classmethod
+    def check_drive_commands(cls, commands):
+        """Agent staff lock or unlock a drive only through an approved
+        request (marcier_lease): not with a bare command"""
+        User = Pool().get('res.user')
+        if User.get_agent() is None:
+            return
+        for command in commands:
+            if command.kind in {'lock', 'unlock'}:
+                raise CommandError(gettext(
+                        'marcier_iot.msg_command_drive_agent',
+                        command=command.rec_name))
+
+    @classmethod
+    def _broker(cls):
+        "The broker to publish to (None: the embedded hub) and the tenant"
+        Configuration = Pool().get('iot.configuration')
+        with without_check_access():  # the broker account is admin-only
+            configuration = Configuration(1)
+            return parse_broker(configuration.broker), configuration.tenant
+
+    @classmethod
+    def sendable(cls):
+        "Whether send has somewhere to publish to"
+        try:
+            downlink.check(cls._broker()[0])
+        except ConnectionError:
+            return False
+        return True
+
     def payload(self):
         return json.dumps({'id': self.id, 'cmd': GATEWAY_NAMES[self.kind],
                 'value': self.interval}).encode()
@@ -128,11 +186,16 @@ class Command(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         has committed: a rolled back send tells no gateway anything, and
         an answer always finds its command sent.  A message the broker
         does not take marks its command failed."""
-        Configuration = Pool().get('iot.configuration')
-        with without_check_access():  # the broker account is admin-only
-            configuration = Configuration(1)
-            broker = parse_broker(configuration.broker)
-            tenant = configuration.tenant
+        Vehicle = Pool().get('device.vehicle')
+        broker, tenant = cls._broker()
+        locks = [c for c in commands if c.kind == 'lock']
+        # Never lock a moving vehicle: its live state, read again now
+        Vehicle.forget([c.vehicle.id for c in locks])
+        for command in locks:
+            if not Vehicle(command.vehicle.id).stationary:
+                raise CommandError(gettext(
+                        'marcier_iot.msg_command_lock_moving',
+                        command=command.rec_name))
         for command in commands[:1]:
             try:
                 downlink.check(broker)

@@ -1,5 +1,6 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+import datetime as dt
 import logging
 
 from sql import Literal, Null
@@ -18,8 +19,15 @@ from . import downlink
 from .commit import after_commit
 
 logger = logging.getLogger(__name__)
-LIVE_STATE = ['latitude', 'longitude', 'key_on', 'soc', 'odometer',
-    'working_hours']
+LIVE_STATE = ['latitude', 'longitude', 'key_on', 'speed', 'soc',
+    'odometer', 'working_hours']
+# A live state older than this says nothing of whether a vehicle moves
+STANDSTILL_MAX_AGE = dt.timedelta(minutes=5)
+
+
+def utcnow():
+    "Naive UTC, as the live state's times"
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Vehicle(metaclass=PoolMeta):
@@ -33,6 +41,8 @@ class Vehicle(metaclass=PoolMeta):
             'iot.vehicle.type', "Vehicle Type",
             help="Its product's: the DBC and signal map of its gateway."),
         'on_change_with_vehicle_type', searcher='search_vehicle_type')
+    speed = fields.Float("Speed", digits=(5, 1), readonly=True,
+        help="The last reported speed in km/h.")
 
     @classmethod
     def __setup__(cls):
@@ -53,6 +63,17 @@ class Vehicle(metaclass=PoolMeta):
     @classmethod
     def search_vehicle_type(cls, name, clause):
         return [('product.' + clause[0], *clause[1:])]
+
+    @property
+    def stationary(self):
+        """Whether the vehicle stands still by its recent live state: key
+        off or speed 0 reported in the last STANDSTILL_MAX_AGE"""
+        if not self.last_seen or (
+                utcnow() - self.last_seen > STANDSTILL_MAX_AGE):
+            return False
+        # (SQLite gives the key as 0 or 1)
+        key_off = self.key_on is not None and not self.key_on
+        return key_off or self.speed == 0
 
     @classmethod
     def on_modification(cls, mode, vehicles, field_names=None):

@@ -1,11 +1,15 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
+from decimal import Decimal
+
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.pyson import Id
+from trytond.pyson import Eval, Id, If
 
 from .exceptions import ConfigurationError
+from .late_fee import METHODS as LATE_FEE_METHODS
+from .late_fee import RATE_DIGITS
 
 DEFAULT_RENTED_HOURS = 8.0
 
@@ -46,6 +50,32 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         help="The last day whose utilisation the scheduled task keeps; "
         "later days are read live.")
     utilisation_run = fields.Timestamp("Utilisation Computed", readonly=True)
+    dunning_procedure = fields.Many2One(
+        'account.dunning.procedure', "Dunning Procedure",
+        help="The reminders of overdue bills of customers without a "
+        "procedure of their own.")
+    late_fee_method = fields.Selection(
+        LATE_FEE_METHODS, "Late Fee", required=True, sort=False,
+        help="The default of new contracts.")
+    late_fee_rate = fields.Numeric("Late Fee Daily Rate", digits=RATE_DIGITS,
+        domain=[If(Eval('late_fee_method') == 'daily', [
+                    ('late_fee_rate', '>=', 0),
+                    ('late_fee_rate', '<=', 0.01),
+                    ], [])],
+        states={
+            'required': Eval('late_fee_method') == 'daily',
+            },
+        help="Share of the unpaid rent per day overdue: 0.0005 is 0.05 %.")
+    late_fee_amount = fields.Numeric("Late Fee per Bill", digits=(16, 2),
+        domain=[If(Eval('late_fee_method') == 'fixed', [
+                    ('late_fee_amount', '>=', 0),
+                    ], [])],
+        states={
+            'required': Eval('late_fee_method') == 'fixed',
+            })
+    unlock_approval = fields.Boolean("Unlocking Needs Approval",
+        help="When a customer pays off, an operator approves the unlocking "
+        "of the drive locked for debt; else it is unlocked at once.")
 
     @classmethod
     def default_contract_sequence(cls):
@@ -59,6 +89,22 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
 
     def get_rented_hours(self):
         return self.rented_hours or DEFAULT_RENTED_HOURS
+
+    @classmethod
+    def default_late_fee_method(cls):
+        return 'none'
+
+    @classmethod
+    def default_late_fee_rate(cls):
+        return Decimal('0.0005')
+
+    @classmethod
+    def default_late_fee_amount(cls):
+        return Decimal(0)
+
+    @classmethod
+    def default_unlock_approval(cls):
+        return False
 
     @classmethod
     def get_sequence(cls, name):

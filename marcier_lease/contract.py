@@ -12,7 +12,7 @@ from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import AgentOwnedMixin
@@ -20,6 +20,8 @@ from marcier_device.product import ProductMigrationMixin
 
 from .exceptions import (
     ContractDateError, ContractError, ContractOverlapError)
+from .late_fee import METHODS as LATE_FEE_METHODS
+from .late_fee import RATE_DIGITS
 
 STATES = [
     ('not_started', "Not Started"),
@@ -65,7 +67,8 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
     "Lease contract of vehicles between an agent and a customer"
     __name__ = 'lease.contract'
     _audited_fields = (  # contract money (audit trail, G1)
-        'state', 'customer', 'deposit', 'start_date', 'end_date')
+        'state', 'customer', 'deposit', 'start_date', 'end_date',
+        'late_fee_method', 'late_fee_rate', 'late_fee_amount')
     _rec_name = 'number'
     _editable = Eval('state') == 'not_started'
     number = fields.Char("Number", readonly=True)
@@ -112,6 +115,36 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         states={
             'readonly': ~_editable,
             })
+    late_fee_method = fields.Selection(
+        LATE_FEE_METHODS, "Late Fee", required=True, sort=False,
+        states={
+            'readonly': ~_editable,
+            },
+        help="What an overdue bill costs the customer: a daily rate of "
+        "the unpaid rent or a fixed fee per overdue bill.")
+    late_fee_rate = fields.Numeric("Late Fee Daily Rate", digits=RATE_DIGITS,
+        domain=[If(Eval('late_fee_method') == 'daily', [
+                    ('late_fee_rate', '>=', 0),
+                    ('late_fee_rate', '<=', 0.01),
+                    ], [])],
+        states={
+            'readonly': ~_editable,
+            'invisible': Eval('late_fee_method') != 'daily',
+            'required': Eval('late_fee_method') == 'daily',
+            },
+        help="Share of the unpaid rent per day overdue: 0.0005 is 0.05 %.")
+    late_fee_amount = Monetary(
+        "Late Fee per Bill", currency='currency', digits='currency',
+        domain=[If(Eval('late_fee_method') == 'fixed', [
+                    ('late_fee_amount', '>=', 0),
+                    ], [])],
+        states={
+            'readonly': ~_editable,
+            'invisible': Eval('late_fee_method') != 'fixed',
+            'required': Eval('late_fee_method') == 'fixed',
+            })
+    late_fees = fields.One2Many(
+        'lease.late_fee', 'contract', "Late Fees", readonly=True)
     lines = fields.One2Many('lease.contract.line', 'contract', "Vehicles",
         states={
             'readonly': ~_editable,
@@ -242,6 +275,22 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         return False
 
     @classmethod
+    def _late_fee_default(cls, name):
+        return getattr(Pool().get('lease.configuration')(1), name)
+
+    @classmethod
+    def default_late_fee_method(cls):
+        return cls._late_fee_default('late_fee_method') or 'none'
+
+    @classmethod
+    def default_late_fee_rate(cls):
+        return cls._late_fee_default('late_fee_rate')
+
+    @classmethod
+    def default_late_fee_amount(cls):
+        return cls._late_fee_default('late_fee_amount')
+
+    @classmethod
     def default_currency(cls):
         Company = Pool().get('company.company')
         if company := cls.default_company():
@@ -290,6 +339,7 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         default.setdefault('expiry_warned', False)
         default.setdefault('suspension_reason')
         default.setdefault('successors')
+        default.setdefault('late_fees')
         return super().copy(contracts, default=default)
 
     @classmethod
@@ -514,6 +564,8 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Date = pool.get('ir.date')
         Installment = pool.get('lease.installment')
+        LateFee = pool.get('lease.late_fee')
+        Dunning = pool.get('account.dunning')
         today = date or Date.today()
         company = Transaction().context.get('company')
         where = [('company', '=', company)] if company else []
@@ -533,11 +585,14 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                         today + dt.timedelta(days=EXPIRY_WARNING_DAYS)),
                     ('expiry_warned', '=', False),
                     ]))
+        # Fees through today, then billed with today's bills
+        LateFee.accrue(today)
         Installment.bill(Installment.search(where + [
                     ('state', '=', 'planned'),
                     ('due_date', '<=', today),
                     ('contract.state', '=', 'in_progress'),
                     ]), date=today)
+        Dunning.run(today)
 
     @property
     def startable(self):

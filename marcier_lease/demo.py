@@ -3,16 +3,17 @@
 """Demo leasing: accounting set up, quotations, contracts of every agent in
 every state (the vehicles marcier_device's demo rents are on in-progress
 contracts of the same customers), their plans, bills, partial payments and
-overdue bills.  The daily run is replayed from the oldest start to today so
-that bills and payments carry their real dates; then the fleet utilisation
-is computed up to today."""
+overdue bills, with their collections: reminders, late fees at 0.05 % a
+day, a pending drive lock request.  The daily run is replayed from the
+oldest start to today so that bills, payments, reminders and fees carry
+their real dates; then the fleet utilisation is computed up to today."""
 import datetime as dt
 from decimal import Decimal
 
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from marcier_base.demo import company
+from marcier_base.demo import company, translate
 
 from .accounting import ensure_accounting
 
@@ -46,6 +47,18 @@ CONTRACTS = [
     ('C', 'MCC0002', 1, -70, 180, 'monthly', 2100, 0, 'in_progress',
         [0], 0),
     ]
+# Dunning levels: name, days overdue, propose the drive lock
+LEVELS = [
+    ("Reminder", 1, False),
+    ("Warning", 15, False),
+    ("Lock Proposal", 30, True),
+    ]
+LEVEL_NAMES_ZH = {
+    "Reminder": "提醒", "Warning": "警告", "Lock Proposal": "建议锁车"}
+PROCEDURE, PROCEDURE_ZH = "Lease Collections", "租赁催收"
+LATE_FEE_RATE = Decimal('0.0005')
+LOCK_REASON = (DEMO + "Rent unpaid for over a month despite reminders and "
+    "two calls; the customer no longer answers.")
 # agent, customer index, product code (marcier_device's demo makes the
 # products), quantity, rent, state
 QUOTATIONS = [
@@ -70,8 +83,10 @@ def load(context):
         if workbench not in [a.id for a in user.actions]:
             User.write([user], {'actions': [('add', [workbench])]})
     with Transaction().set_context(company=operator_company.id):
+        _collections_setup()
         _quotations(operator_company, today)
         _contracts(operator_company, today)
+        _lock_request()
     # The fleet utilisation chart is not empty on first open: the
     # contracts' days and whatever rollups the IoT demo made
     pool.get('lease.utilisation.day').update()
@@ -194,3 +209,58 @@ def _replay(made, today):
                         'note': "Brake check during the lease.",
                         }])
             break
+
+
+def _collections_setup():
+    """The dunning levels of the leases and the late fee of new contracts
+    (set before the contracts: their late fee is the configuration's)"""
+    pool = Pool()
+    Procedure = pool.get('account.dunning.procedure')
+    Configuration = pool.get('lease.configuration')
+    config = Configuration(1)
+    if config.dunning_procedure:
+        return
+    procedure, = Procedure.create([{
+                'name': PROCEDURE,
+                'levels': [('create', [{
+                                'sequence': sequence,
+                                'name': name,
+                                'overdue': dt.timedelta(days=days),
+                                'propose_lock': lock,
+                                } for sequence, (name, days, lock)
+                            in enumerate(LEVELS)])],
+                }])
+    translate(procedure, {'name': PROCEDURE_ZH})
+    for level in procedure.levels:
+        translate(level, {'name': LEVEL_NAMES_ZH[level.name]})
+    config.dunning_procedure = procedure
+    config.late_fee_method = 'daily'
+    config.late_fee_rate = LATE_FEE_RATE
+    config.save()
+
+
+def _lock_request():
+    """A drive lock request waiting for the operator, for the vehicle of
+    agent A's most overdue contract (with marcier_iot)"""
+    pool = Pool()
+    try:
+        LockRequest = pool.get('lease.lock.request')
+    except KeyError:
+        return
+    Installment = pool.get('lease.installment')
+    Agent = pool.get('marcier.agent')
+    if LockRequest.search([('reason', '=', LOCK_REASON)], limit=1):
+        return
+    agent, = Agent.search([('code', '=', 'A')])
+    for bill in Installment.search([
+                ('agent', '=', agent.id), ('overdue', '=', True),
+                ('contract.state', 'in', ['in_progress', 'suspended']),
+                ], order=[('due_date', 'ASC')]):
+        vehicles = [v for v in bill.contract.vehicles if v.gateway_id]
+        if vehicles:
+            LockRequest.create([{
+                        'contract': bill.contract.id,
+                        'vehicle': vehicles[0].id,
+                        'reason': LOCK_REASON,
+                        }])
+            return

@@ -34,3 +34,15 @@ class QuotationError(UserError):
 
 class ConfigurationError(UserError):
     pass
+
+
+class LateFeeError(UserError):
+    pass
+
+
+class FollowUpError(ValidationError):
+    pass
+
+
+class LockRequestError(UserError):
+    pass

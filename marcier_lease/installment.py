@@ -19,6 +19,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from marcier_base.model import AgentOwnedMixin
 
 from .exceptions import InstallmentError, PaymentError
+from .late_fee import daily_fee
 
 KINDS = [
     ('rent', "Rent"),
@@ -87,6 +88,10 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         states={
             'readonly': ~_editable,
             })
+    late_fee_amount = Monetary(
+        "Late Fees", currency='currency', digits='currency', required=True,
+        readonly=True,
+        help="The late fees of earlier bills that this bill carries.")
     paid_amount = Monetary("Paid", currency='currency', digits='currency',
         required=True, readonly=True)
     unpaid_amount = Monetary(
@@ -98,6 +103,16 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
     bill_number = fields.Char("Bill Number", readonly=True)
     payments = fields.One2Many(
         'lease.payment', 'installment', "Payments", readonly=True)
+    late_fees = fields.One2Many(
+        'lease.late_fee', 'installment', "Late Fees Accrued", readonly=True,
+        help="The late fees this bill accrues while it is overdue.")
+    billed_late_fees = fields.One2Many(
+        'lease.late_fee', 'bill', "Late Fees Billed", readonly=True)
+    follow_ups = fields.One2Many(
+        'lease.installment.follow_up', 'installment', "Follow-Ups",
+        states={
+            'readonly': Eval('state') != 'billed',
+            })
     state = fields.Selection(
         INSTALLMENT_STATES, "State", readonly=True, required=True, sort=False)
     overdue = fields.Function(
@@ -151,6 +166,10 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         return Decimal(0)
 
     @classmethod
+    def default_late_fee_amount(cls):
+        return Decimal(0)
+
+    @classmethod
     def get_contract_states(cls):
         return Pool().get('lease.contract').fields_get(
             ['state'])['state']['selection']
@@ -198,9 +217,11 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                     })
         if 'amount' in values or mode == 'create':
             values.setdefault('paid_amount', Decimal(0))
+            values.setdefault('late_fee_amount', Decimal(0))
         if 'amount' in values:
-            values['unpaid_amount'] = values['amount'] - values.get(
-                'paid_amount', Decimal(0))
+            values['unpaid_amount'] = (values['amount']
+                + values.get('late_fee_amount', Decimal(0))
+                - values.get('paid_amount', Decimal(0)))
         return values
 
     @classmethod
@@ -274,6 +295,7 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Address = pool.get('party.address')
+        LateFee = pool.get('lease.late_fee')
         date = date or pool.get('ir.date').today()
         installments = [i for i in installments if i.state == 'planned']
         if not installments:
@@ -284,14 +306,30 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
             Address.create([{'party': p.id} for p in {
                         i.customer for i in installments
                         if not i.customer.address_get(type='invoice')}])
-            invoices = [i._get_invoice(date) for i in installments]
+            invoices, fees, taken = [], [], set()
+            for installment in installments:
+                invoice = installment._get_invoice(date)
+                # The contract's accrued late fees go on its first bill
+                # of the run
+                late = [f for f in LateFee.to_bill(installment, date)
+                    if f not in taken]
+                taken.update(late)
+                invoice.lines = list(invoice.lines) + [
+                    f._invoice_line() for f in late]
+                invoices.append(invoice)
+                fees.append(late)
             Invoice.save(invoices)
             Invoice.post(invoices)
-        for installment, invoice in zip(installments, invoices):
+        for installment, invoice, late in zip(installments, invoices, fees):
             installment.invoice = invoice
             installment.bill_number = invoice.number
             installment.state = 'billed'
+            installment.late_fee_amount = sum(
+                (f.amount for f in late), Decimal(0))
+            installment.unpaid_amount += installment.late_fee_amount
         cls.save(installments)
+        for installment, late in zip(installments, fees):
+            LateFee.mark_billed(late, installment)
         for installment in installments:
             installment.contract.agent.notify('todo',
                 lazy_gettext('marcier_lease.msg_bill_title',
@@ -328,6 +366,44 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                 account=account, quantity=1, unit_price=self.amount,
                 description=self.bill_description)]
         return invoice
+
+    def dunning_values(self, level):
+        "The placeholders of the collection messages of this bill"
+        Lang = Pool().get('ir.lang')
+        return {
+            'bill': self.bill_number, 'contract': self.contract.number,
+            'customer': self.customer.rec_name, 'level': level.rec_name,
+            'due': self.due_date, 'days': self.days_overdue,
+            'unpaid': Lang.get().currency(self.unpaid_amount, self.currency),
+            }
+
+    def dunning_text(self, level):
+        "The reminder the customer reads, in the context's language"
+        return gettext('marcier_lease.msg_dunning_customer',
+            **self.dunning_values(level))
+
+    @classmethod
+    def remind_customers(cls, dunnings):
+        """Send the customers of the bills of dunnings their reminder;
+        return {dunning id: how it was sent}.  The channels are other
+        modules' (marcier_wechat: WeChat template message or SMS)"""
+        return {}
+
+    @property
+    def late_fee_base(self):
+        "The rent left to pay (payments pay the rent before late fees)"
+        return max(self.amount - self.paid_amount, Decimal(0))
+
+    def _late_fee(self, method, start, end, amount, base=None, rate=None):
+        "The values of a late fee of this overdue bill from start to end"
+        return {
+            'installment': self.id, 'method': method,
+            'start_date': start, 'end_date': end, 'days': (end - start).days,
+            'base': base if base is not None else self.late_fee_base,
+            'rate': rate,
+            'amount': (amount if amount is not None
+                else daily_fee(self.currency, base, rate, (end - start).days)),
+            }
 
     @property
     def bill_description(self):
@@ -378,7 +454,7 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                         }])
         paid = self.paid_amount + amount
         self.paid_amount = paid
-        self.unpaid_amount = self.amount - paid
+        self.unpaid_amount = self.amount + self.late_fee_amount - paid
         self.last_payment_date = max(filter(None,
                 [self.last_payment_date, date]))
         if not self.unpaid_amount:

@@ -5,8 +5,10 @@ payments, the vehicles and the contracts, with drill-through to the ledgers.
 
 Revenue: receivable = plan lines due in the period, received = payments
 dated in the period, overdue = billed lines due in the period, before today,
-not fully paid.  Fleet utilisation: the vehicles' days of utilisation.py per
-agent, product, city or vehicle, and per day, week or month."""
+not fully paid; late fees = fees accrued in the period (by the last day
+they count), not waived.  Fleet utilisation: the vehicles' days of
+utilisation.py per agent, product, city or vehicle, and per day, week or
+month."""
 import datetime as dt
 from decimal import Decimal
 
@@ -317,13 +319,15 @@ class MoneyReport(ModelSQL):
 
 class RevenueMixin(MoneyReport):
     __slots__ = ()
-    _money = ('receivable', 'received', 'overdue')
+    _money = ('receivable', 'received', 'overdue', 'late_fees')
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"), 'get_currency')
     receivable = Monetary(
         "Receivable", currency='currency', digits='currency')
     received = Monetary("Received", currency='currency', digits='currency')
     overdue = Monetary("Overdue", currency='currency', digits='currency')
+    late_fees = Monetary(
+        "Late Fees", currency='currency', digits='currency')
 
     def get_currency(self, name):
         Company = Pool().get('company.company')
@@ -333,7 +337,8 @@ class RevenueMixin(MoneyReport):
     @classmethod
     def _amounts(cls):
         """The revenue days of the context period: company, agent, date,
-        receivable, received, overdue (billed unpaid, due before today)"""
+        receivable, received, overdue (billed unpaid, due before today),
+        late fees"""
         pool = Pool()
         RevenueDay = pool.get('lease.revenue.day')
         Date = pool.get('ir.date')
@@ -350,7 +355,7 @@ class RevenueMixin(MoneyReport):
         return day.select(
             day.company, day.agent, day.date, day.receivable, day.received,
             Case((day.date < today, day.billed_unpaid),
-                else_=Literal(Decimal(0))).as_('overdue'),
+                else_=Literal(Decimal(0))).as_('overdue'), day.late_fees,
             where=where)
 
     @classmethod

@@ -121,6 +121,10 @@ class Account(ModelSQL, ModelView):
     repair_template = fields.Char(
         "Repair Template ID", strip=True,
         help="Template message sent when a repair work order changes.")
+    dunning_template = fields.Char(
+        "Overdue Bill Template ID", strip=True,
+        help="Template message reminding a customer of an overdue bill; "
+        "without it, or to customers not following the account, an SMS.")
     _app_cache = Cache('wechat_account.by_app_id', context=False)
 
     @classmethod

@@ -26,6 +26,7 @@ def load(context):
             'open_url': FAKE_WECHAT,
             'public_url': 'http://127.0.0.1:8000',
             'repair_template': 'demo-repair-template',
+            'dunning_template': 'demo-dunning-template',
             })
     context.setdefault('notes', []).append(
         f"WeChat H5 pages: http://127.0.0.1:8000/<database>/wechat/{APP_ID}"

@@ -472,7 +472,7 @@ class MarcierIotTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         try:
             with set_company(company):
                 command, = Command.create([{'vehicle': vehicle.id,
-                            'kind': 'lock'}])
+                            'kind': 'unlock'}])
             Command.send([command])
             self.assertEqual(command.state, 'sent')
             self.assertEqual(subscriber.wait(1), [])  # not before the end

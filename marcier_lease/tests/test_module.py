@@ -1,11 +1,9 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
-import contextlib
 import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
@@ -19,24 +17,11 @@ from marcier_device.tests.test_module import as_user, today
 
 from ..accounting import ensure_accounting
 from ..contract import billing_periods
+from . import refused
+from .test_collections import CollectionsTests
 
 D = Decimal
 JAN15 = dt.date(2026, 1, 15)
-
-
-@contextlib.contextmanager
-def refused(test, regex, exception=UserError):
-    """Expect the error; roll back what the refused call wrote, as the
-    end of a failed request does"""
-    transaction = Transaction()
-    cursor = transaction.connection.cursor()
-    cursor.execute('SAVEPOINT refused')
-    with test.assertRaisesRegex(exception, regex):
-        yield
-    cursor.execute('ROLLBACK TO SAVEPOINT refused')
-    for cache in transaction.cache.values():
-        cache.clear()
-    transaction.counter += 1
 
 
 class LeaseTestMixin:
@@ -132,7 +117,7 @@ class LeaseTestMixin:
             Contract.process()
 
 
-class MarcierLeaseTestCase(
+class MarcierLeaseTestCase(CollectionsTests,
         LeaseTestMixin, CompanyTestMixin, AgentTestMixin, ModuleTestCase):
     "Test Marcier Lease module"
     module = 'marcier_lease'

@@ -50,7 +50,28 @@ def seed(pool, password):
                 'gateway_id': 'gw-xtn0001'})
     seed_iot(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
     seed_resources(pool, Agent.search([('code', 'in', ['A', 'B', 'X'])]))
+    seed_collections(pool, Agent.search([('code', 'in', ['A', 'B'])]))
     return company
+
+
+def seed_collections(pool, agents):
+    """A drive lock request per agent (the demo's dunning run makes the
+    late fees and follow-ups of both)"""
+    LockRequest = pool.get('lease.lock.request')
+    Installment = pool.get('lease.installment')
+    for agent in agents:
+        if LockRequest.search([('agent', '=', agent.id)], limit=1):
+            continue
+        for bill in Installment.search([
+                    ('agent', '=', agent.id), ('overdue', '=', True),
+                    ('contract.state', 'in', ['in_progress', 'suspended']),
+                    ], order=[('due_date', 'ASC')]):
+            vehicles = [v for v in bill.contract.vehicles if v.gateway_id]
+            if vehicles:
+                LockRequest.create([{'contract': bill.contract.id,
+                            'vehicle': vehicles[0].id,
+                            'reason': f"Security matrix: {agent.code}"}])
+                break
 
 
 def seed_resources(pool, agents):

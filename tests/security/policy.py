@@ -111,6 +111,19 @@ POLICY = {
     'lease.contract.line': Grant(agent='rwcd'),
     'lease.quotation.line': Grant(agent='rwcd'),
     'lease.payment': Grant(operator='r', agent='r'),
+    # collections: the daily run accrues the late fees and makes the
+    # dunnings; fees are waived (their reason written), never deleted
+    'lease.late_fee': Grant(operator='rw', agent='rw'),
+    # the samples are the dunning run's reminders: not deleted by hand
+    'lease.installment.follow_up': Grant(operator='rwc', agent='rwc',
+        refusals=('dunning run only',)),
+    # agents request, operators decide (buttons); kept as a record
+    'lease.lock.request': Grant(operator='rwc', agent='rwc',
+        buttons={'approve': 'operator', 'refuse': 'operator',
+            'unlock': 'operator'},
+        refusals=('cannot be deleted',)),
+    'account.dunning': Grant(operator='r'),
+    'account.dunning.level': Grant(operator='rwcd', shared=True),
     # per agent and day sums, read by the charts' SQL only
     'lease.revenue.day': Grant(operator=''),
     'lease.reporting.contract_status': Grant(operator='r', agent='r'),
