@@ -79,8 +79,8 @@ class User(metaclass=PoolMeta):
     @classmethod
     def check_staff_managed(cls, users):
         """Refuse unless the caller is operator staff (or root) and users
-        are staff with no more rights than the caller's, other than the
-        caller"""
+        are staff of the caller's companies with no more rights than the
+        caller's, other than the caller"""
         pool = Pool()
         ModelData = pool.get('ir.model.data')
         caller = Transaction().user
@@ -91,7 +91,8 @@ class User(metaclass=PoolMeta):
             raise StaffError(gettext('marcier_security.msg_staff_operator'))
         privileged = {ModelData.get_id(*g) for g in PRIVILEGED_GROUPS}
         with without_check_access():
-            for user in cls.browse(users):
+            companies = {c.id for c in cls(caller).companies}
+            for user in cls.browse([int(u) for u in users]):
                 if user.id == caller:
                     raise StaffError(gettext(
                             'marcier_security.msg_staff_self'))
@@ -100,6 +101,13 @@ class User(metaclass=PoolMeta):
                         - groups):
                     raise StaffError(gettext(
                             'marcier_security.msg_staff_privileged',
+                            user=user.rec_name))
+                # Another tenant's staff are not the caller's to manage
+                staff_companies = ({user.agent.company.id} if user.agent
+                    else {c.id for c in user.companies})
+                if not staff_companies & companies:
+                    raise StaffError(gettext(
+                            'marcier_security.msg_staff_company',
                             user=user.rec_name))
 
     @classmethod
@@ -296,7 +304,7 @@ class StaffRoles(Wizard):
             if any(r.staff != kind for r in self.start.roles):
                 raise StaffError(gettext('marcier_security.msg_staff_kinds'))
             to_write = []
-            for user in User.browse(self.records):
+            for user in User.browse([r.id for r in self.records]):
                 # Only the staff roles: the administrators' (second factor
                 # required, ...) stay
                 current = {r.role.id: r for r in user.roles
