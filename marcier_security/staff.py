@@ -90,6 +90,7 @@ class User(metaclass=PoolMeta):
         if ModelData.get_id('marcier_base', 'group_operator') not in groups:
             raise StaffError(gettext('marcier_security.msg_staff_operator'))
         privileged = {ModelData.get_id(*g) for g in PRIVILEGED_GROUPS}
+        administrator = ModelData.get_id('res', 'group_admin') in groups
         with without_check_access():
             companies = {c.id for c in cls(caller).companies}
             for user in cls.browse([int(u) for u in users]):
@@ -103,9 +104,10 @@ class User(metaclass=PoolMeta):
                             'marcier_security.msg_staff_privileged',
                             user=user.rec_name))
                 # Another tenant's staff are not the caller's to manage
+                # (Tryton's administrators write any user anyway)
                 staff_companies = ({user.agent.company.id} if user.agent
                     else {c.id for c in user.companies})
-                if not staff_companies & companies:
+                if not administrator and not staff_companies & companies:
                     raise StaffError(gettext(
                             'marcier_security.msg_staff_company',
                             user=user.rec_name))
