@@ -44,6 +44,10 @@ class WebUser(metaclass=PoolMeta):
         super().__setup__()
         # Renters sign in with their mobile number: no e-mail needed
         cls.email.states['required'] &= ~Eval('mobile')
+        for field in [cls.party, cls.secondary_parties]:
+            field.context = {**(field.context or {}),
+                'company': Eval('company', -1)}
+            field.depends = set(field.depends or ()) | {'company'}
         t = cls.__table__()
         cls._sql_constraints += [
             ('mobile_exclude', Exclude(t, (t.mobile, Equal),
