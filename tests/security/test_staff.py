@@ -101,7 +101,8 @@ def test_operator_deactivates_and_reactivates(secured, admin, operator):
     assert deactivated == [user_id]
     line, = operator.search_read('marcier.audit', [
             ('model', '=', 'res.user'), ('record_id', '=', user_id),
-            ('field', '=', 'active')], ['user', 'old_value', 'new_value'])
+            ('field', '=', 'active'), ('event', '=', 'write'),
+            ('new_value', '=', 'False')], ['user', 'old_value', 'new_value'])
     assert (line['user'], line['old_value'], line['new_value']) == (
         operator.uid, 'True', 'False')
     operator.button('res.user', 'reactivate_staff', [user_id])
