@@ -9,6 +9,17 @@ from trytond.transaction import Transaction
 
 from .exceptions import AgentStaffError
 
+
+class Role(metaclass=PoolMeta):
+    __name__ = 'res.role'
+    staff = fields.Selection([
+            (None, ""),
+            ('operator', "Operator Staff"),
+            ('agent', "Agent Staff"),
+            ], "Staff",
+        help="Operators give the roles of a kind to staff of that kind.")
+
+
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
     agent = fields.Many2One(

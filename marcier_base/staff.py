@@ -3,13 +3,16 @@
 """Operators open the back-office accounts of agents' staff (SPEC A1).
 
 Operators have no rights on res.user: this wizard creates only agent staff
-(agent, company and the Agent Staff role fixed), so it cannot be used to
+(agent, company and a role of agent staff fixed), so it cannot be used to
 grant anyone operator or administrator rights.
 """
+from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import AgentStaffError
 
 
 class CreateStaffStart(ModelView):
@@ -22,6 +25,9 @@ class CreateStaffStart(ModelView):
     password = fields.Char(
         "Password", required=True, strip=False,
         help="The staff member changes it in the preferences.")
+    role = fields.Many2One('res.role', "Role", required=True,
+        domain=[('staff', '=', 'agent')],
+        help="The staff member's job; Settings › Staff Accounts changes it.")
 
 
 class CreateStaff(Wizard):
@@ -36,13 +42,18 @@ class CreateStaff(Wizard):
     create_ = StateTransition()
 
     def default_start(self, fields):
-        return {'agent': self.record.id}
+        ModelData = Pool().get('ir.model.data')
+        return {'agent': self.record.id,
+            'role': ModelData.get_id('marcier_base', 'role_agent')}
 
     def transition_create_(self):
         pool = Pool()
         User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
         agent = self.record
+        role = self.start.role
+        if role.staff != 'agent':
+            raise AgentStaffError(gettext(
+                    'marcier_base.msg_staff_role_agent', role=role.rec_name))
         with without_check_access():
             User.create([{
                         'name': self.start.name,
@@ -52,10 +63,7 @@ class CreateStaff(Wizard):
                         'agent': agent.id,
                         'companies': [('add', [agent.company.id])],
                         'company': agent.company.id,
-                        'roles': [('create', [{
-                                        'role': ModelData.get_id(
-                                            'marcier_base', 'role_agent'),
-                                        }])],
+                        'roles': [('create', [{'role': int(role)}])],
                         }])
         return 'end'
 

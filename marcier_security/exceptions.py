@@ -13,3 +13,7 @@ class SecondFactorError(UserError):
 
 class PreferencesError(UserError):
     pass
+
+
+class StaffError(UserError):
+    pass

@@ -24,3 +24,8 @@ class RatingError(UserError):
 class RegistrationError(UserError):
     "Shown to the WeChat user on the H5 page"
     pass
+
+
+class RenterError(UserError):
+    "Shown to the renter on the personal centre's pages"
+    pass

@@ -24,7 +24,7 @@ from trytond.protocols.wrappers import HTTPStatus, Response
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-from . import images
+from . import images, renter_pages
 from .repair import MAX_PHOTOS
 
 logger = logging.getLogger(__name__)
@@ -292,6 +292,17 @@ def _my_repair(context, repair_id):
 def me(context):
     return context.render('wechat_me.html', vehicles=_my_vehicles(context),
         repairs=_my_repairs(context))
+
+
+@page('me/account', methods=('GET', 'POST'))
+def my_account(context):
+    "The personal centre's name, mobile number and password (D4)"
+    renter = context.user.renter()
+    if not renter:
+        return context.redirect('bind')
+    response, values = renter_pages.handle(
+        context.request, renter, context.url('me/account'))
+    return response or context.render('wechat_account.html', **values)
 
 
 @page('vehicles')

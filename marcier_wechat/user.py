@@ -1,10 +1,6 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 """Followers of the official account and how one becomes a customer."""
-import hashlib
-import hmac
-import secrets
-
 from trytond.i18n import gettext, lazy_gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
@@ -14,10 +10,8 @@ from trytond.transaction import Transaction, without_check_access
 from marcier_base.customer import valid_mobile
 from marcier_web import i18n
 
+from . import codes
 from .exceptions import RegistrationError
-
-CODE_TTL = 10 * 60
-CODE_ATTEMPTS = 5
 
 
 class User(ModelSQL, ModelView):
@@ -46,6 +40,10 @@ class User(ModelSQL, ModelView):
         help="The customer the user acts for, once the mobile is bound.")
     agent = fields.Many2One(
         'marcier.agent', "Agent", readonly=True, ondelete='RESTRICT')
+    web_user = fields.Many2One(
+        'web.user', "Renter Account", readonly=True, ondelete='SET NULL',
+        help="The customer's account: its mobile number and password "
+        "sign in on the PC mall.")
 
     @property
     def speaks(self):
@@ -91,49 +89,41 @@ class User(ModelSQL, ModelView):
     def bound(self):
         return bool(self.party)
 
-    # The one-time code that binds a mobile number
+    # The one-time code that binds a mobile number (codes.py)
 
     def _code_key(self):
         return f'code:{self.id}'
 
-    @staticmethod
-    def _digest(code):
-        return hashlib.sha256(code.encode()).hexdigest()
-
     def request_code(self, mobile):
         """Send a one-time code to mobile through the SMS backend; the
         caller throttles"""
-        from .sms import backend
-        Store = Pool().get('wechat.store')
-        mobile = valid_mobile(mobile)
-        if not mobile:
-            raise RegistrationError(gettext('marcier_wechat.msg_user_mobile'))
-        code = f'{secrets.randbelow(10 ** 6):06d}'
-        Store.set(self._code_key(), {
-                'mobile': mobile, 'digest': self._digest(code),
-                'attempts': 0}, CODE_TTL)
-        with Transaction().set_context(language=self.speaks):
-            text = gettext('marcier_wechat.msg_user_code_sms', code=code)
-        backend().send(self.account.company, mobile, text)
-        return mobile
+        return codes.send(
+            self.account.company, self._code_key(), mobile, self.speaks)
 
     def bind(self, code, name=None, agent=None):
         """Check the code and make the user a customer: the party of the
-        mobile number when one is known, else a new customer of agent"""
-        Store = Pool().get('wechat.store')
-        pending = Store.get(self._code_key())
-        if not pending or pending['attempts'] >= CODE_ATTEMPTS:
-            raise RegistrationError(gettext('marcier_wechat.msg_user_no_code'))
-        if not hmac.compare_digest(
-                pending['digest'], self._digest((code or '').strip())):
-            pending['attempts'] += 1
-            Store.set(self._code_key(), pending, CODE_TTL)
-            raise RegistrationError(gettext('marcier_wechat.msg_user_bad_code'))
-        party, agent = self._customer(pending['mobile'], name, agent)
-        Store.delete_key(self._code_key())
+        mobile number when one is known, else a new customer of agent;
+        the customer's account (web.user) signs in on the PC mall too"""
+        WebUser = Pool().get('web.user')
+        mobile = codes.check(self._code_key(), code)
+        party, agent = self._customer(mobile, name, agent)
+        codes.discard(self._code_key())
+        web_user = WebUser.for_customer(self.account.company, party, mobile)
         self.__class__.write([self], {
-                'mobile': pending['mobile'], 'party': party.id,
-                'agent': agent.id})
+                'mobile': mobile, 'party': party.id, 'agent': agent.id,
+                'web_user': web_user.id})
+
+    def renter(self):
+        """The web.user of the bound user, made for those bound before
+        renters had one"""
+        WebUser = Pool().get('web.user')
+        if not self.bound:
+            return None
+        if not self.web_user:
+            self.web_user = WebUser.for_customer(
+                self.account.company, self.party, self.mobile)
+            self.save()
+        return self.web_user
 
     def _customer(self, mobile, name, agent):
         """(party, agent): the customer with this mobile number or the one

@@ -311,6 +311,30 @@ class MarcierSecurityTestCase(
             ('totp', None, user.id))
 
     @with_transaction()
+    def test_temporary_password_forces_change(self):
+        """A reset password stops the old one; the temporary one logs in
+        only with a new password that passes the policy"""
+        User = Pool().get('res.user')
+        user = self._user()
+        temporary = User.temporary_password([user])[user.id]
+        self.assertTrue(User(user.id).password_change_required)
+        with chain(), patch('time.sleep'):
+            self.assertIsNone(User.get_login('op', {'password': PASSWORD}))
+            with self.assertRaises(LoginException) as asked:
+                User.get_login('op', {'password': temporary})
+            self.assertEqual(asked.exception.name, 'new_password')
+            with self.assertRaises(LoginException) as weak:
+                User.get_login('op', {'password': temporary,
+                        'new_password': 'short'})
+            self.assertIn('at least', weak.exception.message)
+            self.assertEqual(User.get_login('op', {'password': temporary,
+                        'new_password': 'New-Start-2026'}), user.id)
+            self.assertIsNone(User.get_login('op', {'password': temporary}))
+            self.assertEqual(User.get_login('op', {
+                        'password': 'New-Start-2026'}), user.id)
+        self.assertFalse(User(user.id).password_change_required)
+
+    @with_transaction()
     def test_reset_password_mail_ignores_host(self):
         "The reset-password e-mail links to [web] hostname, not to Host"
         User = Pool().get('res.user')

@@ -18,7 +18,7 @@ from marcier_base.tests import AgentTestMixin
 from marcier_base.tests.test_module import load_chinese, setup_agents
 from marcier_device.tests.test_module import as_user
 
-from .. import images
+from .. import codes, images
 from ..bot import build_message, compose, parse_xml, record_follower
 from ..fake import FakeWeChat
 
@@ -328,7 +328,7 @@ class MarcierWechatTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         self._setup()
         user, = WeChatUser.create([{'account': self.account.id,
                     'openid': 'o-3'}])
-        digest = user._digest('123456')
+        digest = codes._digest('123456')
         Store.set(f'code:{user.id}', {'mobile': '13911112222',
                 'digest': digest, 'attempts': 0}, 60)
         with self.assertRaises(UserError):

@@ -89,6 +89,10 @@ def seed_resources(pool, agents):
         ensure(pool.get('party.contact_mechanism'), [
                 ('party', '=', customer.party.id), ('type', '=', 'email')],
             {'value': f'customer-{agent.code.lower()}@example.com'})
+        # the customer's renter account (a number no demo party has)
+        ensure(pool.get('web.user'), [('party', '=', customer.party.id)],
+            {'company': agent.company.id,
+                'mobile': f'1990000{ord(agent.code):04d}'})
         for resource in [customer.party, vehicle]:
             resource = str(resource)
             ensure(pool.get('ir.attachment'), [('resource', '=', resource)],

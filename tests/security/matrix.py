@@ -134,6 +134,9 @@ class Matrix:
                     self.add(model, role, 'write', owner,
                         lambda: client(model, 'write', [id_], {}))
                     for button in self.facts[model]['buttons']:
+                        if button in policy.grant(
+                                model, self.facts).unclicked:
+                            continue
                         self.add(model, role, 'button', owner,
                             lambda: client(model, button, [id_]),
                             button=button)

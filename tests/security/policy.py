@@ -42,6 +42,9 @@ class Grant:
     # relational fields agent staff search through to their own agent's
     # records only (the rules of the relation model between)
     agents_own_only: tuple = ()
+    # buttons the matrix does not click: allowed, they would lock the
+    # matrix's own callers out (their own test checks them)
+    unclicked: tuple = ()
 
 
 AGENT_OWNED = Grant(agent='rwcd')
@@ -158,10 +161,23 @@ POLICY = {
     # (the harmless fields of) their agent's staff and their company's
     # operators; operators read every user, as in Tryton
     'res.user': Grant(operator='', anyone='r', shared=True,
-        admin_buttons=('reset_password', 'reset_second_factor'),
+        admin_buttons=('reset_password',),
+        # Staff accounts (A1): operators manage staff, agents no one
+        # (tests/security/test_staff.py)
+        buttons={b: 'operator' for b in ['deactivate_staff',
+                'reactivate_staff', 'reset_staff_password', 'set_staff_roles',
+                'reset_second_factor']},
+        unclicked=('deactivate_staff',),
         refusals=('users cannot be deleted',),
         agent_reach={'own': 'r', 'company': 'r'},
         hidden_from_agents=('groups',)),
+    # Roles: Tryton's rights (administrators change them); operators give
+    # staff the roles of their kind through a wizard
+    'res.role': Grant(operator='', anyone='r', shared=True),
+    # Renters' accounts (D4): their company's operators read them, agent
+    # staff none; the renter's pages change them as user 0
+    'web.user': Grant(operator='', anyone='r',
+        agent_reach={'company': ''}),
     # Parties belong to the companies and agents whose records use them
     # (marcier_base/party.py): agent staff change their customers' and
     # read the company's and agents' parties
