@@ -117,7 +117,7 @@ class RollupHour(RollupMixin, ModelSQL, ModelView):
             ]
         cls._sql_indexes.add(Index(t, (t.agent, Index.Equality()),
                 (t.hour, Index.Range(order='DESC'))))
-        cls._order = [('hour', 'DESC'), ('vehicle', 'ASC')]
+        cls._order = [('hour', 'DESC'), ('vehicle', 'ASC'), ('id', 'DESC')]
 
 
 class RollupDay(RollupMixin, ModelSQL, ModelView):
@@ -139,4 +139,4 @@ class RollupDay(RollupMixin, ModelSQL, ModelView):
                 Index(t, (t.agent, Index.Equality()),
                     (t.date, Index.Range(order='DESC'))),
                 })
-        cls._order = [('date', 'DESC'), ('vehicle', 'ASC')]
+        cls._order = [('date', 'DESC'), ('vehicle', 'ASC'), ('id', 'DESC')]
