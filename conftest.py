@@ -20,10 +20,20 @@ and scripts/test's process id), which scripts/test drops with them at the
 end, so that runs on the same server never share or leave one behind."""
 import hashlib
 import logging
+import os
 
+from trytond.config import config
 from trytond.tests import test_tryton
 
 logger = logging.getLogger(__name__)
+
+if os.environ.get('DB_NAME') == ':memory:':
+    # Every [cache] clean_timeout (5 minutes) a transaction start syncs the
+    # caches through an autocommit connection: on SQLite's in-memory test
+    # database that is the one shared connection, so the sync committed
+    # the running test's records for every later test to trip over.  The
+    # unit tests run in this one process: nothing to sync with.
+    config.set('cache', 'clean_timeout', str(10 ** 9))
 
 # cache name -> (language, modules activated in it), this run's databases
 _ACTIVATED = {}
