@@ -33,6 +33,18 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     payment_method = fields.Many2One(
         'account.invoice.payment.method', "Payment Method",
         help="How the customers' payments are booked against the bills.")
+    available_charge = fields.Float(
+        "Minimum Charge to Offer", digits=(5, 1), required=True,
+        domain=[
+            ('available_charge', '>=', 0),
+            ('available_charge', '<=', 100),
+            ],
+        help="In percent: a vehicle charged less is not shown available.")
+    available_silence = fields.Integer(
+        "Gateway Silent After", required=True,
+        domain=[('available_silence', '>', 0)],
+        help="In minutes: a vehicle whose gateway has not reported for "
+        "longer is not shown available.")
 
     @classmethod
     def default_contract_sequence(cls):
@@ -43,6 +55,14 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     def default_quotation_sequence(cls):
         return Pool().get('ir.model.data').get_id(
             'marcier_lease', 'sequence_quotation')
+
+    @classmethod
+    def default_available_charge(cls):
+        return 30.0
+
+    @classmethod
+    def default_available_silence(cls):
+        return 15
 
     @classmethod
     def get_sequence(cls, name):

@@ -201,6 +201,18 @@ class Listing(
         return self.company.currency if self.company else None
 
     @classmethod
+    def mall_availability(cls, listings):
+        """{listing id: [(city id, vehicles free now, first date one comes
+        free)]} of listings {id: (agent id, product id, [city ids])}; None:
+        the fleet is unknown (the leasing module knows it)"""
+        return None
+
+    @classmethod
+    def mall_available_domain(cls, city=None):
+        "Domain of the listings with a vehicle free now (in city), or None"
+        return None
+
+    @classmethod
     def get_product_info(cls, listings, names):
         result = {n: {} for n in names}
         fields = {
