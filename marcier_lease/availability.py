@@ -15,18 +15,19 @@ import datetime as dt
 import math
 from collections import defaultdict
 
-from sql import Literal, Null
+from sql import As, Literal, Null
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Coalesce
 
 from trytond import backend
 from trytond.model import fields
 from trytond.pool import Pool
-from trytond.tools import reduce_ids, sqlite_apply_types
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 
 # Contracts that hold their vehicles (a completed one ended on its last day)
 HOLDING = ['not_started', 'in_progress', 'suspended', 'completed']
+IN = fields.SQL_OPERATORS['in']
 EARTH_KM = 6371
 
 
@@ -133,12 +134,13 @@ def free_now(pairs, geography=None, thresholds=None):
     held = _held_until(today)
     where = (vehicle.active == Literal(True)) & (vehicle.status != 'retired')
     if not everything:
-        where &= (reduce_ids(vehicle.agent, {a for a, _ in pairs})
-            & reduce_ids(vehicle.product, {p for _, p in pairs}))
+        where &= (IN(vehicle.agent, list({a for a, _ in pairs}))
+            & IN(vehicle.product, list({p for _, p in pairs})))
     query = vehicle.join(held, 'LEFT', condition=held.vehicle == vehicle.id
         ).select(vehicle.agent, vehicle.product, vehicle.status,
             vehicle.latitude, vehicle.longitude, vehicle.soc,
-            vehicle.last_seen, held.first, held.until, where=where)
+            As(vehicle.last_seen, 'last_seen'), As(held.first, 'first'),
+            As(held.until, 'until'), where=where)
     if backend.name == 'sqlite':
         sqlite_apply_types(query, [None] * 6 + ['TIMESTAMP', 'DATE', 'DATE'])
     cursor = Transaction().connection.cursor()
@@ -174,7 +176,7 @@ def holding_contract(vehicle, start, end, exclude_lines=()):
         & (Coalesce(line.end_date, contract.termination_date,
                 contract.end_date) >= start))
     if exclude_lines:
-        where &= ~fields.SQL_OPERATORS['in'](line.id, list(exclude_lines))
+        where &= ~IN(line.id, list(exclude_lines))
     cursor = Transaction().connection.cursor()
     cursor.execute(*line.join(contract, condition=line.contract == contract.id
             ).select(contract.number, where=where, limit=1))
@@ -222,7 +224,7 @@ def free_over(agent, product, city, start, end, exclude=()):
     if city:
         taken &= (contract.city == city) | (contract.city == Null)
     if exclude:
-        taken &= ~fields.SQL_OPERATORS['in'](contract.id, list(exclude))
+        taken &= ~IN(contract.id, list(exclude))
     cursor.execute(*line.join(contract, condition=line.contract == contract.id
             ).select(Count(Literal('*')), where=taken))
     reserved, = cursor.fetchone()

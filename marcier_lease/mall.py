@@ -6,12 +6,15 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from sql import As
+
 from dateutil.relativedelta import relativedelta
 
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond import backend
+from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 from . import availability
@@ -81,9 +84,13 @@ class LiveVehicle(metaclass=PoolMeta):
         thresholds = availability.live_thresholds(settings)
         before = {}
         for sub in grouped_slice(states):
-            cursor.execute(*table.select(table.id, table.soc, table.last_seen,
-                    where=reduce_ids(table.id, sub)
-                    & (table.status == 'available')))
+            query = table.select(table.id, table.soc,
+                As(table.last_seen, 'last_seen'),
+                where=fields.SQL_OPERATORS['in'](table.id, list(sub))
+                & (table.status == 'available'))
+            if backend.name == 'sqlite':
+                sqlite_apply_types(query, [None, None, 'TIMESTAMP'])
+            cursor.execute(*query)
             before.update((i, availability.is_live(s, t, thresholds))
                 for i, s, t in cursor)
         super().update_live_state(states)
