@@ -17,8 +17,8 @@ RUNNING = ['in_progress', 'suspended']
 
 class Vehicle(metaclass=PoolMeta):
     __name__ = 'device.vehicle'
-    leases = fields.Function(fields.One2Many(
-            'lease.contract.line', None, "Leases",
+    leases = fields.Function(fields.Many2Many(
+            'lease.contract.line', None, None, "Leases",
             help="The contracts of the vehicle with its agent: customers, "
             "periods and the rent billed."),
         'get_leases')

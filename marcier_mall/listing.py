@@ -116,7 +116,9 @@ class Listing(
 
     # Columns of the review list
     category = fields.Function(
-        fields.Many2One('product.category', "Category"), 'get_product_info')
+        fields.Many2One('product.category', "Category",
+            context={'company': Eval('company', -1)}, depends={'company'}),
+        'get_product_info')
     product_model = fields.Function(
         fields.Many2One('mall.product.model', "Model"), 'get_product_info')
     product_code = fields.Function(
