@@ -673,10 +673,14 @@ class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
     def on_change_with_currency(self, name=None):
         return self.contract.currency if self.contract else None
 
+    @property
+    def period(self):
+        "(first day, last day) of the vehicle on the contract"
+        return (self.start_date or self.contract.start_date,
+            self.end_date or self.contract.last_day)
+
     def get_period(self, name):
-        if name == 'first_day':
-            return self.start_date or self.contract.start_date
-        return self.end_date or self.contract.last_day
+        return self.period[0 if name == 'first_day' else 1]
 
     def get_contract_field(self, name):
         value = getattr(self.contract, name.replace('contract_', ''))
@@ -697,7 +701,8 @@ class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
 
     def months(self, first, last):
         "The months (Decimal) of the line's period between first and last"
-        first, last = max(first, self.first_day), min(last, self.last_day)
+        first_day, last_day = self.period
+        first, last = max(first, first_day), min(last, last_day)
         if first > last:
             return Decimal(0)
         (_, _, months), = billing_periods(first, last, 'one_off')
@@ -732,8 +737,8 @@ class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
             if not sub.vehicle or sub.contract.state == 'cancelled':
                 continue
             this = sub.contract
-            other = holding_contract(sub.vehicle.id, sub.first_day,
-                sub.last_day, exclude_lines=[l.id for l in this.lines])
+            other = holding_contract(sub.vehicle.id, *sub.period,
+                exclude_lines=[l.id for l in this.lines])
             if other:
                 raise ContractOverlapError(gettext(
                         'marcier_lease.msg_contract_vehicle_overlap',

@@ -62,7 +62,7 @@ class Vehicle(metaclass=PoolMeta):
                             ('contract.customer', '=', vehicle.customer.id
                                 if vehicle.customer else None),
                             ])
-                lines = [l for l in lines if l.last_day >= date]
+                lines = [l for l in lines if l.period[1] >= date]
                 if lines:
                     line, = lines[:1]
                     moves.append((line, line.check_transfer(date)))
@@ -88,15 +88,16 @@ class ContractLine(metaclass=PoolMeta):
                     **kwargs))
         if date > Date.today():
             raise error('msg_transfer_lease_future', date=date)
-        if date <= self.first_day:
-            raise error('msg_transfer_lease_start', start=self.first_day)
+        first_day, last_day = self.period
+        if date <= first_day:
+            raise error('msg_transfer_lease_start', start=first_day)
         billed = [i.period_end for i in contract.installments
             if i.kind == 'rent' and i.state != 'planned' and i.period_end
             and i.period_end >= date]
         first = max(billed + [date - dt.timedelta(days=1)]) \
             + dt.timedelta(days=1)
-        if first > self.last_day:
-            raise error('msg_transfer_lease_billed', end=self.last_day)
+        if first > last_day:
+            raise error('msg_transfer_lease_billed', end=last_day)
         return first
 
     @classmethod
