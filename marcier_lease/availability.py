@@ -226,6 +226,6 @@ def free_over(agent, product, city, start, end, exclude=()):
     if exclude:
         taken &= ~IN(contract.id, list(exclude))
     cursor.execute(*line.join(contract, condition=line.contract == contract.id
-            ).select(Count(Literal('*')), where=taken))
+            ).select(Count(line.id), where=taken))
     reserved, = cursor.fetchone()
     return [r[0] for r in rows], reserved
