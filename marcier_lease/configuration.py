@@ -76,6 +76,18 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     unlock_approval = fields.Boolean("Unlocking Needs Approval",
         help="When a customer pays off, an operator approves the unlocking "
         "of the drive locked for debt; else it is unlocked at once.")
+    available_charge = fields.Float(
+        "Minimum Charge to Offer", digits=(5, 1), required=True,
+        domain=[
+            ('available_charge', '>=', 0),
+            ('available_charge', '<=', 100),
+            ],
+        help="In percent: a vehicle charged less is not shown available.")
+    available_silence = fields.Integer(
+        "Gateway Silent After", required=True,
+        domain=[('available_silence', '>', 0)],
+        help="In minutes: a vehicle whose gateway has not reported for "
+        "longer is not shown available.")
 
     @classmethod
     def default_contract_sequence(cls):
@@ -105,6 +117,14 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_unlock_approval(cls):
         return False
+
+    @classmethod
+    def default_available_charge(cls):
+        return 30.0
+
+    @classmethod
+    def default_available_silence(cls):
+        return 15
 
     @classmethod
     def get_sequence(cls, name):

@@ -6,8 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql.conditionals import Coalesce
-
 from trytond.i18n import gettext, lazy_gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
@@ -18,6 +16,7 @@ from trytond.transaction import Transaction, without_check_access
 from marcier_base.model import AgentOwnedMixin
 from marcier_device.product import ProductMigrationMixin
 
+from .availability import holding_contract
 from .exceptions import (
     ContractDateError, ContractError, ContractOverlapError)
 from .late_fee import METHODS as LATE_FEE_METHODS
@@ -106,6 +105,7 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         states={
             'readonly': ~_editable,
             })
+    billing_cycle_string = billing_cycle.translated('billing_cycle')
     currency = fields.Many2One('currency.currency', "Currency", required=True,
         states={
             'readonly': ~_editable,
@@ -298,7 +298,9 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_rent(cls, contracts, name):
-        return {c.id: sum((l.rent for l in c.lines), Decimal(0))
+        "The rent of the lines still running (a vehicle transferred left)"
+        return {c.id: sum((l.rent for l in c.lines if not l.end_date),
+                Decimal(0))
             for c in contracts}
 
     @property
@@ -437,12 +439,18 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         if self.deposit:
             values.append({**base, 'kind': 'deposit',
                     'due_date': self.start_date, 'amount': self.deposit})
-        for first, last, months in billing_periods(
+        for first, last, _ in billing_periods(
                 self.start_date, self.end_date, self.billing_cycle):
             values.append({**base, 'kind': 'rent', 'due_date': first,
                     'period_start': first, 'period_end': last,
-                    'amount': self.currency.round(self.rent * months)})
+                    'amount': self.period_rent(first, last)})
         return values
+
+    def period_rent(self, first, last):
+        "The rent of first..last: each line for its days in the period"
+        return self.currency.round(sum(
+                (l.rent * l.months(first, last) for l in self.lines),
+                Decimal(0)))
 
     @classmethod
     @ModelView.button
@@ -556,6 +564,41 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         cls.plan(renewals)
         return renewals
 
+    def replan(self):
+        """Recompute the rent of the plan lines not billed yet, after a
+        vehicle left: each line pays for its days"""
+        Installment = Pool().get('lease.installment')
+        to_delete, to_save = [], []
+        for installment in self.installments:
+            if (installment.state != 'planned' or installment.kind != 'rent'
+                    or not installment.period_start):
+                continue
+            amount = self.period_rent(
+                installment.period_start, installment.period_end)
+            if not amount:
+                to_delete.append(installment)
+            elif amount != installment.amount:
+                installment.amount = amount
+                to_save.append(installment)
+        Installment.save(to_save)
+        Installment.delete(to_delete)
+
+    @classmethod
+    def end_emptied(cls, contracts):
+        """Contracts whose every vehicle left end the day the last one
+        left: at once when it is past, else by the daily run"""
+        today = Pool().get('ir.date').today()
+        for contract in contracts:
+            if contract.state not in {'in_progress', 'suspended'} or any(
+                    not l.end_date for l in contract.lines):
+                continue
+            last = max(l.end_date for l in contract.lines)
+            if last < contract.last_day:
+                contract.termination_date = last
+                contract.save()
+            if last < today:
+                cls.complete([contract])
+
     @classmethod
     def process(cls, date=None):
         """Daily: contracts start on their start date and complete after
@@ -571,7 +614,10 @@ class Contract(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         where = [('company', '=', company)] if company else []
         cls.complete(cls.search(where + [
                     ('state', 'in', ['in_progress', 'suspended']),
-                    ('end_date', '<', today),
+                    ['OR',
+                        ('end_date', '<', today),
+                        ('termination_date', '<', today),
+                        ],
                     ]))
         starting = cls.search(where + [
                 ('state', '=', 'not_started'),
@@ -645,6 +691,28 @@ class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
         help="The catalogue product leased; the vehicle's when one is.")
     rent = Monetary("Rent per Month", currency='currency', digits='currency',
         required=True)
+    start_date = fields.Date("Joined On", readonly=True,
+        states={
+            'invisible': ~Eval('start_date'),
+            },
+        help="The day the vehicle joined the running contract; "
+        "empty: the contract's start.")
+    end_date = fields.Date("Left On", readonly=True,
+        states={
+            'invisible': ~Eval('end_date'),
+            },
+        help="The last day of the vehicle on the contract when it left "
+        "before the end (a transfer); empty: the contract's last day.")
+    first_day = fields.Function(fields.Date("From"), 'get_period')
+    last_day = fields.Function(fields.Date("Until"), 'get_period')
+    customer = fields.Function(
+        fields.Many2One('party.party', "Customer"), 'get_contract_field')
+    contract_state = fields.Function(
+        fields.Selection(STATES, "Contract State"), 'get_contract_field')
+    revenue = fields.Function(Monetary(
+            "Rent Billed", currency='currency', digits='currency',
+            help="The rent of the vehicle on the contract's bills."),
+        'get_revenue')
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"),
         'on_change_with_currency')
@@ -659,6 +727,41 @@ class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
     @fields.depends('contract', '_parent_contract.currency')
     def on_change_with_currency(self, name=None):
         return self.contract.currency if self.contract else None
+
+    @property
+    def period(self):
+        "(first day, last day) of the vehicle on the contract"
+        return (self.start_date or self.contract.start_date,
+            self.end_date or self.contract.last_day)
+
+    def get_period(self, name):
+        return self.period[0 if name == 'first_day' else 1]
+
+    def get_contract_field(self, name):
+        value = getattr(self.contract, name.replace('contract_', ''))
+        return value.id if isinstance(value, ModelSQL) else value
+
+    @classmethod
+    def get_revenue(cls, lines, name):
+        "Each billed rent period's months of the line times its rent"
+        result = {}
+        for line in lines:
+            result[line.id] = line.currency.round(sum(
+                    (line.rent * line.months(i.period_start, i.period_end)
+                        for i in line.contract.installments
+                        if i.kind == 'rent' and i.state != 'planned'
+                        and i.period_start),
+                    Decimal(0)))
+        return result
+
+    def months(self, first, last):
+        "The months (Decimal) of the line's period between first and last"
+        first_day, last_day = self.period
+        first, last = max(first, first_day), min(last, last_day)
+        if first > last:
+            return Decimal(0)
+        (_, _, months), = billing_periods(first, last, 'one_off')
+        return months
 
     @fields.depends('vehicle', 'product')
     def on_change_vehicle(self):
@@ -685,28 +788,14 @@ class ContractLine(ProductMigrationMixin, ModelSQL, ModelView):
     @classmethod
     def check_overlap(cls, lines):
         "A vehicle is on one live contract at a time"
-        pool = Pool()
-        Contract = pool.get('lease.contract')
-        line, contract = cls.__table__(), Contract.__table__()
-        cursor = Transaction().connection.cursor()
-        live = contract.state != 'cancelled'
         for sub in lines:
             if not sub.vehicle or sub.contract.state == 'cancelled':
                 continue
             this = sub.contract
-            cursor.execute(*line.join(contract,
-                    condition=line.contract == contract.id).select(
-                    contract.number,
-                    where=live
-                    & (line.vehicle == sub.vehicle.id)
-                    & (line.id != sub.id)
-                    & (contract.id != this.id)
-                    & (contract.start_date <= this.last_day)
-                    & (Coalesce(contract.termination_date, contract.end_date)
-                        >= this.start_date),
-                    limit=1))
-            if row := cursor.fetchone():
+            other = holding_contract(sub.vehicle.id, *sub.period,
+                exclude_lines=[l.id for l in this.lines])
+            if other:
                 raise ContractOverlapError(gettext(
                         'marcier_lease.msg_contract_vehicle_overlap',
                         vehicle=sub.vehicle.rec_name,
-                        contract=this.rec_name, other=row[0]))
+                        contract=this.rec_name, other=other))

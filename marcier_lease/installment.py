@@ -62,6 +62,7 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         states={
             'readonly': ~_editable,
             })
+    kind_string = kind.translated('kind')
     description = fields.Char("Description",
         states={
             'readonly': ~_editable,

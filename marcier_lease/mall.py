@@ -3,22 +3,190 @@
 """Mall inquiries answered by quotations (SPEC G1: inquiry → quote), and
 the utilisation of a listing's vehicles for the operator's review, when
 marcier_mall is activated."""
+import datetime as dt
 import json
 from decimal import Decimal
+
+from sql import As
 
 from dateutil.relativedelta import relativedelta
 
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond import backend
+from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 from marcier_base.model import OPERATOR_STAFF
 
+from . import availability
 from .utilisation import UtilisationFiguresMixin
 
 # A day price quoted per month
 DAYS_A_MONTH = 30
+# Fields whose change alters what the mall shows available
+VEHICLE_FIELDS = {'status', 'agent', 'product', 'active', 'customer',
+    'latitude', 'longitude', 'soc', 'last_seen'}
+CONTRACT_FIELDS = {'state', 'start_date', 'end_date', 'termination_date',
+    'agent', 'city'}
+# Seconds between two looks for gateways that fell silent
+SILENCE_CHECK = 30
+
+
+def storefront():
+    from marcier_mall import storefront  # only when marcier_mall is active
+    return storefront
+
+
+def fleet_changed():
+    "The mall's cached pages show availability: they go at the commit"
+    storefront().pages.clear()
+
+
+class FleetChangeMixin:
+    "Clear the mall's pages when fields of _fleet_fields change"
+    __slots__ = ()
+    _fleet_fields = None
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        if (mode != 'write' or cls._fleet_fields is None
+                or field_names & cls._fleet_fields):
+            fleet_changed()
+
+
+class Vehicle(FleetChangeMixin, metaclass=PoolMeta):
+    __name__ = 'device.vehicle'
+    _fleet_fields = VEHICLE_FIELDS
+
+
+class Contract(FleetChangeMixin, metaclass=PoolMeta):
+    __name__ = 'lease.contract'
+    _fleet_fields = CONTRACT_FIELDS
+
+
+class ContractLine(FleetChangeMixin, metaclass=PoolMeta):
+    __name__ = 'lease.contract.line'
+
+
+class LiveVehicle(metaclass=PoolMeta):
+    "The gateways' reports move vehicles in and out of the mall's counts"
+    __name__ = 'device.vehicle'
+    _silence_checked = {}
+
+    @classmethod
+    def update_live_state(cls, states):
+        """Clear the mall's pages only when a report makes an available
+        vehicle free or not (its charge crosses the threshold, its gateway
+        reports again), or a gateway fell silent: reports arrive every few
+        seconds, the pages stay cached between"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        settings = availability.live_settings()
+        thresholds = availability.live_thresholds(settings)
+        before = {}
+        for sub in grouped_slice(states):
+            query = table.select(table.id, table.soc,
+                As(table.last_seen, 'last_seen'),
+                where=fields.SQL_OPERATORS['in'](table.id, list(sub))
+                & (table.status == 'available'))
+            if backend.name == 'sqlite':
+                sqlite_apply_types(query, [None, None, 'TIMESTAMP'])
+            cursor.execute(*query)
+            before.update((i, availability.is_live(s, t, thresholds))
+                for i, s, t in cursor)
+        super().update_live_state(states)
+        if any(availability.is_live(values.get('soc'), time, thresholds)
+                != live for vehicle, live in before.items()
+                for time, values in [states[vehicle]]) \
+                or cls._fell_silent(settings[1]):
+            fleet_changed()
+
+    @classmethod
+    def _fell_silent(cls, minutes):
+        "Whether an available vehicle's gateway fell silent since last look"
+        table = cls.__table__()
+        database = Transaction().database.name
+        now = dt.datetime.now()
+        last = cls._silence_checked.setdefault(database, now)
+        if (now - last).total_seconds() < SILENCE_CHECK:
+            return False
+        cls._silence_checked[database] = now
+        silence = dt.timedelta(minutes=minutes)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.id,
+                where=(table.status == 'available')
+                & (table.last_seen >= last - silence)
+                & (table.last_seen < now - silence), limit=1))
+        return cursor.fetchone() is not None
+
+
+class Listing(UtilisationFiguresMixin, metaclass=PoolMeta):
+    """Its agent's vehicles of the listed product: free now in each of its
+    cities, and their recent utilisation"""
+    __name__ = 'mall.listing'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # With accounting activated product categories are company
+        # dependent (their accounts)
+        cls.category.context = {
+            **cls.category.context, 'company': Eval('company', -1)}
+        cls.category.depends = cls.category.depends | {'company'}
+        # The operator weighs an offer against the agent's fleet
+        for name in dir(UtilisationFiguresMixin):
+            if name.startswith('utilisation_'):
+                field = getattr(cls, name)
+                field.states = {**field.states, 'invisible': ~OPERATOR_STAFF}
+
+    @classmethod
+    def _utilisation(cls, listings):
+        Day = Pool().get('lease.utilisation.day')
+        agents = list({l.agent.id for l in listings})
+        products = list({l.product.id for l in listings})
+        figures = Day.figures(*cls._recent(),
+            lambda r: [r.agent, r.product],
+            lambda r: (fields.SQL_OPERATORS['in'](r.agent, agents)
+                & fields.SQL_OPERATORS['in'](r.product, products)))
+        return {l.id: figures.get((l.agent.id, l.product.id), {})
+            for l in listings}
+
+    @classmethod
+    def mall_availability(cls, listings):
+        geography, settings = cls._mall_fleet_settings()
+        found = availability.free_now(
+            {(a, p) for a, p, _ in listings.values()}, geography,
+            availability.live_thresholds(settings))
+        return {i: [(c, *found[a, p].get(c, (0, None))) for c in cities]
+            for i, (a, p, cities) in listings.items()}
+
+    @classmethod
+    def mall_available_domain(cls, city=None):
+        pool = Pool()
+        ListingCity = pool.get('mall.listing-marcier.city')
+        geography, settings = cls._mall_fleet_settings()
+        found = availability.free_now(None, geography,
+            availability.live_thresholds(settings))
+        free = {(a, p, c) for (a, p), cities in found.items()
+            for c, (count, _) in cities.items()
+            if count and (not city or c == city)}
+        listing, served = cls.__table__(), ListingCity.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*listing.join(served,
+                condition=served.listing == listing.id).select(
+                listing.id, listing.agent, listing.product, served.city,
+                where=listing.state == 'listed'))
+        return [('id', 'in', list({i for i, *key in cursor
+                            if tuple(key) in free}))]
+
+    @classmethod
+    def _mall_fleet_settings(cls):
+        "The agents' cities and the live settings, kept with the pages"
+        return (storefront().cached('fleet places', availability.places),
+            storefront().cached('fleet settings', availability.live_settings))
 
 
 class Quotation(metaclass=PoolMeta):
@@ -113,34 +281,3 @@ class Inquiry(metaclass=PoolMeta):
         Customer = Pool().get('marcier.customer')
         return Customer.for_mobile(self.agent, self.name, self.mobile,
             city=self.city, source='mall').party
-
-
-class Listing(UtilisationFiguresMixin, metaclass=PoolMeta):
-    "The recent utilisation of the agent's vehicles of the listed product"
-    __name__ = 'mall.listing'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        # With accounting activated product categories are company
-        # dependent (their accounts)
-        cls.category.context = {
-            **cls.category.context, 'company': Eval('company', -1)}
-        cls.category.depends = cls.category.depends | {'company'}
-        # The operator weighs an offer against the agent's fleet
-        for name in dir(UtilisationFiguresMixin):
-            if name.startswith('utilisation_'):
-                field = getattr(cls, name)
-                field.states = {**field.states, 'invisible': ~OPERATOR_STAFF}
-
-    @classmethod
-    def _utilisation(cls, listings):
-        Day = Pool().get('lease.utilisation.day')
-        agents = list({l.agent.id for l in listings})
-        products = list({l.product.id for l in listings})
-        figures = Day.figures(*cls._recent(),
-            lambda r: [r.agent, r.product],
-            lambda r: (fields.SQL_OPERATORS['in'](r.agent, agents)
-                & fields.SQL_OPERATORS['in'](r.product, products)))
-        return {l.id: figures.get((l.agent.id, l.product.id), {})
-            for l in listings}

@@ -13,6 +13,7 @@ from trytond.pyson import Bool, Eval, If
 from marcier_base.model import AgentOwnedMixin
 from marcier_device.product import ProductMigrationMixin
 
+from .availability import free_over, holding_contract
 from .contract import BILLING_CYCLES
 from .exceptions import QuotationError
 
@@ -54,6 +55,7 @@ class Quotation(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         states={
             'readonly': ~_draft,
             })
+    billing_cycle_string = billing_cycle.translated('billing_cycle')
     currency = fields.Many2One('currency.currency', "Currency", required=True,
         states={
             'readonly': ~_draft,
@@ -196,6 +198,64 @@ class Quotation(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
                 raise QuotationError(gettext(
                         'marcier_lease.msg_quotation_no_lines',
                         quotation=quotation.rec_name))
+        cls.check_free(quotations)
+
+    @classmethod
+    def check_free(cls, quotations):
+        """Refuse quoting vehicles that are not free over the period: a
+        vehicle leased, in repair or retired, or more vehicles of a product
+        than the agent has free in the city"""
+        for quotation in quotations:
+            quotation._check_vehicles_free()
+            quotation._check_quantities_free()
+
+    def _check_vehicles_free(self):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Vehicle = pool.get('device.vehicle')
+        statuses = dict(Vehicle.fields_get(['status'])['status']['selection'])
+        for line in self.lines:
+            vehicle = line.vehicle
+            if not vehicle:
+                continue
+            if vehicle.status == 'retired' or (vehicle.status == 'in_repair'
+                    and self.start_date <= Date.today()):
+                raise QuotationError(gettext(
+                        'marcier_lease.msg_quotation_vehicle_status',
+                        quotation=self.rec_name, vehicle=vehicle.rec_name,
+                        status=statuses[vehicle.status]))
+            contract = holding_contract(
+                vehicle.id, self.start_date, self.end_date)
+            if contract:
+                raise QuotationError(gettext(
+                        'marcier_lease.msg_quotation_vehicle_leased',
+                        quotation=self.rec_name, vehicle=vehicle.rec_name,
+                        contract=contract, start=self.start_date,
+                        end=self.end_date))
+
+    def _check_quantities_free(self):
+        wanted = {}
+        for line in self.lines:
+            if not line.vehicle and line.product:
+                wanted[line.product] = wanted.get(
+                    line.product, 0) + line.quantity
+        chosen = {l.vehicle.id for l in self.lines if l.vehicle}
+        for product, quantity in wanted.items():
+            vehicles, reserved = free_over(self.agent.id, product.id,
+                self.city.id if self.city else None,
+                self.start_date, self.end_date)
+            free = max(len(set(vehicles) - chosen) - reserved, 0)
+            if quantity > free:
+                values = dict(quotation=self.rec_name,
+                    product=product.rec_name, quantity=quantity, free=free,
+                    agent=self.agent.rec_name, start=self.start_date,
+                    end=self.end_date)
+                if self.city:
+                    raise QuotationError(gettext(
+                            'marcier_lease.msg_quotation_quantity_city',
+                            city=self.city.rec_name, **values))
+                raise QuotationError(gettext(
+                        'marcier_lease.msg_quotation_quantity', **values))
 
     @classmethod
     @ModelView.button
@@ -204,6 +264,8 @@ class Quotation(AgentOwnedMixin, Workflow, ModelSQL, ModelView):
         "Each quotation becomes a contract, one line per vehicle quoted"
         pool = Pool()
         Contract = pool.get('lease.contract')
+        # The fleet may have changed since the quote
+        cls.check_free(quotations)
         contracts = Contract.create(
             [q._get_contract_values() for q in quotations])
         for quotation, contract in zip(quotations, contracts):

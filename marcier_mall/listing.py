@@ -116,7 +116,9 @@ class Listing(
 
     # Columns of the review list
     category = fields.Function(
-        fields.Many2One('product.category', "Category"), 'get_product_info')
+        fields.Many2One('product.category', "Category",
+            context={'company': Eval('company', -1)}, depends={'company'}),
+        'get_product_info')
     product_model = fields.Function(
         fields.Many2One('mall.product.model', "Model"), 'get_product_info')
     product_code = fields.Function(
@@ -199,6 +201,18 @@ class Listing(
     @fields.depends('company')
     def on_change_with_currency(self, name=None):
         return self.company.currency if self.company else None
+
+    @classmethod
+    def mall_availability(cls, listings):
+        """{listing id: [(city id, vehicles free now, first date one comes
+        free)]} of listings {id: (agent id, product id, [city ids])}; None:
+        the fleet is unknown (the leasing module knows it)"""
+        return None
+
+    @classmethod
+    def mall_available_domain(cls, city=None):
+        "Domain of the listings with a vehicle free now (in city), or None"
+        return None
 
     @classmethod
     def get_product_info(cls, listings, names):

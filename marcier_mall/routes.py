@@ -9,6 +9,7 @@ import re
 from http import HTTPStatus
 from pathlib import Path
 
+from babel.dates import format_skeleton
 from werkzeug.utils import redirect, send_from_directory
 
 from trytond import config
@@ -37,6 +38,16 @@ STYLE_VERSION = hashlib.sha256(
 web.environment.globals['stylesheet'] = (
     f'/mall/static/{STYLESHEET}?v={STYLE_VERSION}')
 
+
+
+def day_month(value):
+    "12 Jan, 1月12日: when a vehicle comes free (within the year)"
+    return format_skeleton('dMMM', value,
+        locale=i18n.babel_locale(i18n.current()))
+
+
+web.environment.filters['day_month'] = day_month
+
 SIZES = {storefront.THUMB, storefront.PICTURE, storefront.MINI}
 YEAR = 365 * 24 * 60 * 60
 MARKUP = re.compile(r'[<>]')
@@ -58,16 +69,19 @@ def mall(request):
     city = _int(args.get('city'))
     text = args.get('q', '').strip()[:60]
     number = _int(args.get('page'), 1, high=10000)
-    key = ('list', tab, category, city, text, number, layout(request),
-        i18n.current())
+    available = args.get('available') == '1'
+    key = ('list', tab, category, city, text, number, available,
+        layout(request), i18n.current())
     html = storefront.pages.get(key)
     if html is None:
         cards, total, number, pages = storefront.search(
-            tab, category, city, text, number)
+            tab, category, city, text, number, available)
         html = render_html(request, 'mall_list.html', **storefront.filters(),
             cards=cards, total=total, page=number, pages=pages,
+            fleet_known=Pool().get('mall.listing').mall_availability({})
+            is not None,
             filters={'tab': tab, 'category': category, 'city': city,
-                'q': text})
+                'q': text, 'available': 1 if available else None})
         storefront.pages.set(key, html)
     return html_response(request, html, cache='public, max-age=60')
 

@@ -94,10 +94,14 @@ def keywords():
     return names
 
 
-def search(tab='all', category=None, city=None, text=None, page=1):
-    "One page of listing cards and the number of pages"
+def search(tab='all', category=None, city=None, text=None, page=1,
+        available=False):
+    """One page of listing cards and the number of pages; available: only
+    the listings with a vehicle free now (in city)"""
     Listing = Pool().get('mall.listing')
     domain = public_domain()
+    if available:
+        domain.append(Listing.mall_available_domain(city) or [])
     if tab == 'new':
         domain.append(('is_new', '=', True))
     elif tab == 'promotion':
@@ -121,10 +125,45 @@ def search(tab='all', category=None, city=None, text=None, page=1):
     page = min(page, pages_)
     listings = Listing.search(domain, offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE)
-    return cards(listings), total, page, pages_
+    return cards(listings, city), total, page, pages_
 
 
-def cards(listings):
+def cached(key, function):
+    "The value of function(), kept in the page cache under key"
+    value = pages.get(key)
+    if value is None:
+        value = pages.set(key, function())
+    return value
+
+
+def availability(listings):
+    """{listing id: [{'city', 'count', 'next'}]} of listings {id: (agent
+    id, product id, [city ids])}, the counts of vehicles free now and the
+    first date one comes free in each city; None when the fleet is unknown
+    (the leasing module tells it)"""
+    Listing = Pool().get('mall.listing')
+    found = Listing.mall_availability(listings)
+    if found is None:
+        return None
+    return {l: [{'city': c, 'count': n, 'next': d} for c, n, d in cities]
+        for l, cities in found.items()}
+
+
+def headline(cities, names, city=None):
+    """The card's line of availability: the filtered city, else the one
+    with the most vehicles free now, else the first to have one free"""
+    if not cities:
+        return None
+    if city:
+        cities = [c for c in cities if c['city'] == city] or cities
+    best = max(cities, key=lambda c: c['count'])
+    if not best['count']:
+        dated = [c for c in cities if c['next']]
+        best = min(dated, key=lambda c: c['next']) if dated else best
+    return {**best, 'name': names.get(best['city'], '')}
+
+
+def cards(listings, city=None):
     """The cards of listings in one query: the list is the busiest page,
     the ORM would read each relation of 24 records in turn"""
     pool = Pool()
@@ -138,6 +177,7 @@ def cards(listings):
     Image = pool.get('product.image')
     if not listings:
         return []
+    ListingCity = pool.get('mall.listing-marcier.city')
     listing, template, category = (Listing.__table__(),
         Template.__table__(), Category.__table__())
     agent, party, city = (
@@ -163,22 +203,32 @@ def cards(listings):
             cover(image.id),
             As(cover(Coalesce(image.write_date, image.create_date)),
                 'cover_date'),
-            template.id, category.id, city.id,
+            template.id, category.id, city.id, listing.agent,
             where=fields.SQL_OPERATORS['in'](
                 listing.id, [l.id for l in listings]))
     if backend.name == 'sqlite':
         sqlite_apply_types(query, [None] * 10 + ['NUMERIC', 'NUMERIC', None,
-                'TIMESTAMP', None, None, None])
+                'TIMESTAMP', None, None, None, None])
     cursor = Transaction().connection.cursor()
     cursor.execute(*query)
     rows = {r[0]: r for r in cursor}
+    served = ListingCity.__table__()
+    cursor.execute(*served.select(served.listing, served.city,
+            where=fields.SQL_OPERATORS['in'](served.listing, list(rows)),
+            order_by=[served.listing, served.id]))
+    cities = {}
+    for listing_id, city_id in cursor:
+        cities.setdefault(listing_id, []).append(city_id)
+    free = availability({i: (r[17], r[14], cities.get(i, []))
+            for i, r in rows.items()})
+    city_names = {c['id']: c['name'] for c in filters()['cities']}
     currencies = company_currencies()
     names = translated()
     result = []
     for listing in listings:
         (id_, name, category_, city_, agent_, load, new, promotion, text,
             company, month, day, cover_id, cover_date, template_id,
-            category_id, city_id) = rows[listing.id]
+            category_id, city_id, _) = rows[listing.id]
         name = names['product.template,name'].get(template_id, name)
         category_ = names['product.category,name'].get(category_id, category_)
         city_ = names['marcier.city,name'].get(city_id, city_)
@@ -196,6 +246,9 @@ def cards(listings):
                 'cover': {'id': cover_id, 'size': THUMB,
                     'version': int(cover_date.timestamp())}
                 if cover_id else None,
+                'availability': headline(free[id_], city_names, city)
+                if free is not None else None,
+                'free': free[id_] if free is not None else None,
                 })
     return result
 
@@ -272,6 +325,9 @@ def detail(listing_id):
             'mall_category.parent.name', 'mall_model.rec_name'])
     category = product['mall_category.']
     values = card(listings[0])
+    cities = City.read(listing['cities'], ['name'])
+    names = {c['id']: c['name'] for c in cities}
+    free = values.pop('free')
     symbol = values['price']['symbol'] if values['price'] else ''
     currency = values['price']['currency'] if values['price'] else None
     return {
@@ -300,7 +356,9 @@ def detail(listing_id):
                 'symbol': symbol, 'currency': currency}
             for p in Price.search_read([('listing', '=', listing_id)],
                 fields_names=['city.name', 'region', 'price', 'unit'])],
-        'cities': City.read(listing['cities'], ['name']),
+        'cities': cities,
+        'availability': [{**c, 'name': names[c['city']]}
+            for c in free] if free is not None else None,
         'years_of_use': listing['years_of_use'],
         'description': listing['description'] or '',
         'valid_to': listing['valid_to'],

@@ -69,6 +69,20 @@ def test_inquiry_to_quotation(platform, operator, agent_a, agent_b):
     state = agent_a.read('mall.inquiry', [inquiry], ['state'])[0]['state']
     assert state == 'contacted'
 
+    # Agent A has one MC-F15, leased by then: quoting two is refused, with
+    # the reason in the staff's language
+    with pytest.raises(RPCError) as refused:
+        agent_a.button('lease.quotation', 'quote', [quotation])
+    assert refused.value.kind == 'UserError'
+    assert 'MC-F15' in refused.value.message
+    assert '2 ×' in refused.value.message, refused.value.message
+    # One, once the demo's leases are over
+    agent_a.write('lease.quotation', [quotation], {
+            'start_date': {'__class__': 'date', 'year': 2030, 'month': 1,
+                'day': 1},
+            'end_date': {'__class__': 'date', 'year': 2030, 'month': 6,
+                'day': 30},
+            'lines': [('write', values['lines'], {'quantity': 1})]})
     agent_a.button('lease.quotation', 'quote', [quotation])
     state = agent_a.read('mall.inquiry', [inquiry], ['state'])[0]['state']
     assert state == 'quoted'

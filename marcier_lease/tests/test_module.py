@@ -697,7 +697,12 @@ class MarcierLeaseTestCase(CollectionsTests,
         "A confirmed quotation becomes a planned contract"
         pool = Pool()
         Quotation = pool.get('lease.quotation')
+        Vehicle = pool.get('device.vehicle')
         self._setup()
+        # Two patrol cars free to quote
+        Vehicle.create([{'serial': s, 'company': self.company.id,
+                    'agent': self.agent_a.id, 'product': self.patrol.id}
+                for s in ['PA1', 'PA2']])
         with as_user(self.staff_a, self.company):
             quotation, = Quotation.create([{
                         'customer': self.customers['A1'].id,
