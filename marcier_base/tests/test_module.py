@@ -381,11 +381,14 @@ class MarcierBaseTestCase(CompanyTestMixin, AgentTestMixin, ModuleTestCase):
         "Operators open agent staff accounts, and only those"
         pool = Pool()
         User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
         CreateStaff = pool.get('marcier.agent.staff.create', type='wizard')
         company, agent_a, _, staff_a, _, operator = self._setup()
+        # what sao sends: the form's values, the default role included
         values = {'name': "New Staff", 'login': 'new_staff',
             'password': 'New-Staff-2026', 'email': None,
-            'agent': agent_a.id}
+            'agent': agent_a.id,
+            'role': ModelData.get_id('marcier_base', 'role_agent')}
         context = {'active_model': 'marcier.agent', 'active_id': agent_a.id,
             'active_ids': [agent_a.id], '_check_access': True,
             'company': company.id}
