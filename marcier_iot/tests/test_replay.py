@@ -218,8 +218,8 @@ class ReplayTestCase(unittest.TestCase):
         self.assertIsNone(Vehicle(self.mine.id).live_changed)
         Vehicle.update_live_state({self.mine.id: (dt.datetime.now(), {
                         'latitude': 31.3, 'longitude': 121.5,
-                        'key_on': True, 'soc': 70.0, 'odometer': 2.0,
-                        'working_hours': 1.0})})
+                        'key_on': True, 'speed': 12.0, 'soc': 70.0,
+                        'odometer': 2.0, 'working_hours': 1.0})})
         self.assertIsNotNone(Vehicle(self.mine.id).live_changed)
         self.assertIsNone(Vehicle(self.theirs.id).live_changed)
         Alarm.count_active([self.theirs.id])
