@@ -406,7 +406,7 @@ class LeaseAvailabilityTestCase(LeaseTestMixin, RouteTestCase):
                         dt.datetime.now(), {
                             'latitude': HANGZHOU[0],
                             'longitude': HANGZHOU[1], 'key_on': False,
-                            'soc': 95.0, 'odometer': None,
+                            'speed': 0.0, 'soc': 95.0, 'odometer': None,
                             'working_hours': None})})
             transaction.commit()
         self.assertEqual(available(client.get(path, headers=en).text),
