@@ -3,7 +3,9 @@
 """Side effects that must leave the transaction only once it has
 committed (an MQTT publish, the broker's files): a rolled back transaction
 must not have told the outside world anything.  Transaction.atexit alone
-runs on rollback too; a data manager learns whether the commit happened."""
+runs on rollback too; a data manager learns whether the commit happened.
+The same manager also undoes what a process remembered of a transaction
+that rolls back (on_rollback)."""
 import logging
 
 from trytond.transaction import Transaction
@@ -12,11 +14,13 @@ logger = logging.getLogger(__name__)
 
 
 class AfterCommit:
-    "The calls of one key, run after the commit, dropped on rollback"
+    """The calls of one key, run after the commit, dropped on rollback;
+    and those to run on rollback only"""
 
     def __init__(self, key):
         self.key = key
         self.calls = []
+        self.rollback_calls = []
 
     def __eq__(self, other):
         if not isinstance(other, AfterCommit):
@@ -38,11 +42,14 @@ class AfterCommit:
     def tpc_finish(self, transaction):
         # Run once the connection is back in the pool, as atexit does
         calls, self.calls = self.calls, []
+        self.rollback_calls = []
         if calls:
             transaction.atexit(run, calls)
 
     def tpc_abort(self, transaction):
         self.calls = []
+        calls, self.rollback_calls = self.rollback_calls, []
+        run(calls)
 
 
 def after_commit(key, function, *args, once=True):
@@ -53,9 +60,16 @@ def after_commit(key, function, *args, once=True):
         manager.calls.append((function, args))
 
 
+def on_rollback(key, function, *args):
+    "Call function(*args) if the current transaction rolls back, once per key"
+    manager = Transaction().join(AfterCommit(key))
+    if not manager.rollback_calls:
+        manager.rollback_calls.append((function, args))
+
+
 def run(calls):
     for function, args in calls:
         try:
             function(*args)
         except Exception:
-            logger.exception("after commit: %s failed", function.__name__)
+            logger.exception("%s after the transaction failed", function.__name__)

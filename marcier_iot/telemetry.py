@@ -20,6 +20,7 @@ from marcier_wire.payload import (
     COLUMNS, FIELDS, MAX_PAST, REJECT_REASONS)
 
 from . import partition
+from .commit import on_rollback
 
 # Columns written by the listener, in this order
 STORED = ['vehicle', 'company', 'agent', 'timestamp', 'received',
@@ -277,43 +278,16 @@ class Telemetry(AgentOwnedMixin, ModelSQL, ModelView):
                 partition.ensure(cls._table, min(missing), max(missing),
                     known)
                 known |= missing
-                Transaction().join(_ForgetOnRollback(name))
+                # its rollback drops the partitions: forget their days
+                # too, or the next batch of the same days fails for want
+                # of a partition
+                on_rollback(('telemetry partitions', name),
+                    _partitions.pop, name, None)
             _partitions[name] = known
 
 
 # database name → the days of the telemetry partitions known to exist
 _partitions = {}
-
-
-class _ForgetOnRollback:
-    """Joins a transaction that created partitions: its rollback drops
-    them, so the days cached must go too (or the next batch of the same
-    days fails for want of a partition)"""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __eq__(self, other):
-        return (isinstance(other, _ForgetOnRollback)
-            and self.name == other.name)
-
-    def __hash__(self):
-        return hash(self.name)
-
-    def tpc_begin(self, transaction):
-        pass
-
-    def commit(self, transaction):
-        pass
-
-    def tpc_vote(self, transaction):
-        pass
-
-    def tpc_finish(self, transaction):
-        pass
-
-    def tpc_abort(self, transaction):
-        _partitions.pop(self.name, None)
 
 
 class Reject(ModelSQL, ModelView):

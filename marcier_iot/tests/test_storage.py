@@ -67,6 +67,22 @@ class StorageTestCase(unittest.TestCase):
         # the (vehicle, time) key still refuses a redelivery
         self.assertEqual(Telemetry.store([row(vehicle, old)]), 0)
 
+    @postgresql
+    @with_transaction()
+    def test_partition_rolled_back_forgotten(self):
+        "A partition a rolled back batch created is not taken as existing"
+        from .. import telemetry
+        Telemetry = Pool().get('iot.telemetry')
+        vehicle = self._vehicle()
+        old = dt.datetime.combine(dt.date.today() - dt.timedelta(days=50),
+            dt.time(10))
+        Telemetry.store([row(vehicle, old)])
+        self.assertIn(old.date(), telemetry._partitions[DB_NAME])
+        Transaction().rollback()
+        self.assertNotIn(old.date(), partition.days('iot_telemetry'))
+        self.assertNotIn(old.date(),
+            telemetry._partitions.get(DB_NAME, set()))
+
     @with_transaction()
     def test_retention(self):
         "Beyond the retention raw reports and rejects go, the rest stays"
