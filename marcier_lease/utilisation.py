@@ -16,7 +16,7 @@ from sql.aggregate import Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
 from sql.functions import CurrentTimestamp
 
-from trytond.model import Index, ModelSQL, Unique, fields
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
@@ -55,7 +55,7 @@ def days(first, last):
         for n in range((last - first).days + 1)]
 
 
-class UtilisationDay(AgentOwnedMixin, ModelSQL):
+class UtilisationDay(AgentOwnedMixin, ModelSQL, ModelView):
     """Vehicle Utilisation Day
 
     A vehicle's day in the fleet: the agent, product, city and contract of

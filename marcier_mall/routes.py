@@ -41,7 +41,7 @@ web.environment.globals['stylesheet'] = (
 
 
 def day_month(value):
-    "12 Jan, 1月12日: when a vehicle comes free (within the year)"
+    "12 Jan (the day and month in the reader's language): when a vehicle comes free"
     return format_skeleton('dMMM', value,
         locale=i18n.babel_locale(i18n.current()))
 

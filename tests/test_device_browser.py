@@ -211,9 +211,9 @@ def test_agent_fleet_map_shows_own_vehicles(platform, output):
 
         # A click in the list opens the vehicle's popup on the map
         fleet_map.locator('#vehicles li', has_text='MCA0004').click()
-        popup = fleet_map.locator('.leaflet-popup-content')
-        popup.wait_for()
-        assert 'In Repair' in popup.inner_text()
+        # (its details load on opening)
+        expect(fleet_map.locator('.leaflet-popup-content')).to_contain_text(
+            'In Repair')
 
         # Hiding a status takes its markers off the map
         fleet_map.locator('#legend li[data-status=available]').click()

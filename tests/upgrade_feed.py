@@ -6,7 +6,7 @@ vehicle with a gateway sends REPORTS reports a minute apart through the
 base's ingest (telemetry rows, live state, alarms); one low-battery report
 opens an alarm and one report of an unknown gateway is rejected and logged.
 
-It uses the base's platform API (marcier_iot.ingest, marcier.iot.topics):
+It uses the base's platform API (marcier_iot.ingest, marcier_wire.topics):
 when tests/upgrade_base.txt moves past a change of that API, this file
 follows it.
 """
@@ -37,7 +37,7 @@ def main(uri):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
-    from marcier.iot import topics
+    from marcier_wire import topics
     from marcier_iot import ingest
     Pool(database.name).init()
     with Transaction().start(database.name, 0) as transaction:

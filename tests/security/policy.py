@@ -134,11 +134,9 @@ POLICY = {
     'lease.reporting.revenue': Grant(operator='r', agent='r'),
     'lease.reporting.revenue.time_series': Grant(operator='r', agent='r'),
     'lease.reporting.vehicle_status': Grant(operator='r', agent='r'),
-    # computed by the scheduled task; the charts read them
-    # agent staff should read their own agent's days ('r'); the server
-    # refuses their search today (issue 15 open): the matrix holds what
-    # it does until that is fixed
-    'lease.utilisation.day': Grant(operator='r'),
+    # computed by the scheduled task; the charts and the vehicle's
+    # figures read them
+    'lease.utilisation.day': Grant(operator='r', agent='r'),
     'lease.reporting.utilisation': Grant(operator='r', agent='r'),
     'lease.reporting.utilisation.time_series': Grant(
         operator='r', agent='r'),
