@@ -4,7 +4,7 @@
 every state (the vehicles marcier_device's demo rents are on in-progress
 contracts of the same customers), their plans, bills, partial payments and
 overdue bills, with their collections: reminders, late fees at 0.05 % a
-day, a pending drive lock request.  The daily run is replayed from the
+day, pending drive lock requests.  The daily run is replayed from the
 oldest start to today so that bills, payments, reminders and fees carry
 their real dates; then the fleet utilisation is computed up to today."""
 import datetime as dt
@@ -57,6 +57,7 @@ LEVEL_NAMES_ZH = {
     "Reminder": "提醒", "Warning": "警告", "Lock Proposal": "建议锁车"}
 PROCEDURE, PROCEDURE_ZH = "Lease Collections", "租赁催收"
 LATE_FEE_RATE = Decimal('0.0005')
+LOCK_AGENTS = ['A', 'B']
 LOCK_REASON = (DEMO + "Rent unpaid for over a month despite reminders and "
     "two calls; the customer no longer answers.")
 # agent, customer index, product code (marcier_device's demo makes the
@@ -241,26 +242,25 @@ def _collections_setup():
 
 def _lock_request():
     """A drive lock request waiting for the operator, for the vehicle of
-    agent A's most overdue contract (with marcier_iot)"""
+    the most overdue contract of agents A and B (with marcier_iot)"""
     pool = Pool()
     try:
         LockRequest = pool.get('lease.lock.request')
     except KeyError:
         return
     Installment = pool.get('lease.installment')
-    Agent = pool.get('marcier.agent')
     if LockRequest.search([('reason', '=', LOCK_REASON)], limit=1):
         return
-    agent, = Agent.search([('code', '=', 'A')])
-    for bill in Installment.search([
-                ('agent', '=', agent.id), ('overdue', '=', True),
-                ('contract.state', 'in', ['in_progress', 'suspended']),
-                ], order=[('due_date', 'ASC')]):
-        vehicles = [v for v in bill.contract.vehicles if v.gateway_id]
-        if vehicles:
-            LockRequest.create([{
-                        'contract': bill.contract.id,
-                        'vehicle': vehicles[0].id,
-                        'reason': LOCK_REASON,
-                        }])
-            return
+    for code in LOCK_AGENTS:
+        for bill in Installment.search([
+                    ('agent.code', '=', code), ('overdue', '=', True),
+                    ('contract.state', 'in', ['in_progress', 'suspended']),
+                    ], order=[('due_date', 'ASC')]):
+            vehicles = [v for v in bill.contract.vehicles if v.gateway_id]
+            if vehicles:
+                LockRequest.create([{
+                            'contract': bill.contract.id,
+                            'vehicle': vehicles[0].id,
+                            'reason': LOCK_REASON,
+                            }])
+                break

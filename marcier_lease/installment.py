@@ -355,11 +355,13 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
         # deposits too, told apart by their description
         account = Configuration.get_accounting('revenue_account')
         # Issued the day the daily run bills it: invoice dates follow
-        # their sequence even when a contract is entered late
+        # their sequence even when a contract is entered late; due on the
+        # plan's date, from which dunning counts (without a payment term
+        # Tryton would make it due on the server's today)
         invoice = Invoice(
             company=self.company, type='out', party=self.customer,
-            invoice_date=date, currency=self.currency,
-            reference=self.contract.number)
+            invoice_date=date, payment_term_date=self.due_date,
+            currency=self.currency, reference=self.contract.number)
         invoice.set_journal()
         invoice.on_change_party()
         invoice.lines = [InvoiceLine(

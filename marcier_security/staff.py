@@ -66,6 +66,13 @@ class User(metaclass=PoolMeta):
                 })
 
     @classmethod
+    def __post_setup__(cls):
+        super().__post_setup__()
+        # Tryton makes every button of an inactive record read-only, and
+        # this one is what brings the record back
+        cls._buttons['reactivate_staff'].pop('readonly')
+
+    @classmethod
     def get_staff_kind(cls, users, name):
         return {u.id: 'agent' if u.agent else 'operator' for u in users}
 

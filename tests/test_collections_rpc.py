@@ -15,16 +15,8 @@ MODELS = ['lease.lock.request', 'lease.installment.follow_up',
     'lease.late_fee']
 
 
-# Not passing yet (issue 16): the demo database these tests read has no
-# dunning reached, follow-up or lock request for agent A, so they found
-# nothing to check; the module tests (marcier_lease test_collections.py)
-# cover the rules.  Skipped until the demo's collections are fixed.
-DEMO_COLLECTIONS = pytest.mark.skip(
-    reason="the demo's collections are empty on the shared demo server "
-    "(issue 16, open)")
 
 
-@DEMO_COLLECTIONS
 def test_demo_collections(operator):
     "A dunning run with late fees and a pending lock request"
     levels = operator.search_read('account.dunning.level', [],
@@ -53,7 +45,6 @@ def test_demo_collections(operator):
     assert sum(money(r['late_fees']) for r in rows) > 0
 
 
-@DEMO_COLLECTIONS
 @pytest.mark.parametrize('model', MODELS)
 def test_agent_b_never_sees_a(agent_a, agent_b, operator, model):
     a, b = agent_id(operator, 'A'), agent_id(operator, 'B')
@@ -71,7 +62,6 @@ def test_agents_read_no_dunning(agent_a):
         agent_a.search('account.dunning', [])
 
 
-@DEMO_COLLECTIONS
 def test_reminders_reach_customers_and_staff(operator, agent_a):
     "Each level reached logged a reminder and gave agent staff a to-do"
     reminders = agent_a.search_read('lease.installment.follow_up',

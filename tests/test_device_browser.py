@@ -211,9 +211,9 @@ def test_agent_fleet_map_shows_own_vehicles(platform, output):
 
         # A click in the list opens the vehicle's popup on the map
         fleet_map.locator('#vehicles li', has_text='MCA0004').click()
-        # (its details load on opening)
+        # (its details load on opening, in the demo agent's Chinese)
         expect(fleet_map.locator('.leaflet-popup-content')).to_contain_text(
-            'In Repair')
+            "维修中")
 
         # Hiding a status takes its markers off the map
         fleet_map.locator('#legend li[data-status=available]').click()

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from .rpc import RPCError
+from .test_lease_rpc import agent_id
 from .wechat import (
     AES_KEY, APP_ID, H5User, Pusher, event_xml, page_path, sign, text_xml)
 
@@ -410,3 +411,22 @@ def test_h5_leasing(platform, fake_wechat, operator, agent_a,
     assert other.get(f'contracts/{contract_id}').status_code == 404
     assert contracts[0]['number'] not in other.get('contracts').text
     assert unbound.get(f'contracts/{contract_id}').status_code == 404
+
+
+def test_demo_repairs(operator, agent_a, agent_b):
+    """The demo's work orders: every state, the done ones rated; each
+    agent sees its own only"""
+    repairs = operator.search_read('device.repair',
+        [('description', 'like', 'Demo: %')],
+        ['state', 'rating', 'done_at', 'technician'])
+    states = operator('device.repair', 'fields_get', ['state'])['state']
+    assert {r['state'] for r in repairs} == {
+        s for s, _ in states['selection']}
+    done = [r for r in repairs if r['state'] == 'done']
+    assert done and all(r['rating'] and r['done_at'] for r in done)
+    assert all(r['technician'] for r in repairs if r['state'] != 'submitted')
+    for client, code in [(agent_a, 'A'), (agent_b, 'B')]:
+        mine = client.search_read('device.repair',
+            [('description', 'like', 'Demo: %')], ['agent'])
+        assert mine and {r['agent'] for r in mine} == {
+            agent_id(operator, code)}

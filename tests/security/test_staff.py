@@ -84,8 +84,6 @@ def test_agent_manages_no_one(secured, admin):
     assert login(secured, 'colleague_a')[0] == colleague
 
 
-@pytest.mark.skip(reason="not passing yet (issue 16, open): the Reactivate "
-    "button is refused on the deactivated user it should bring back")
 def test_operator_deactivates_and_reactivates(secured, admin, operator):
     "A deactivated user cannot log in and their session ends; audited"
     user_id = staff(admin, 'leaving_a', 'A')
