@@ -13,7 +13,7 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from marcier_base.model import AgentOwnedMixin
@@ -320,7 +320,10 @@ class Installment(AgentOwnedMixin, ModelSQL, ModelView):
                 invoices.append(invoice)
                 fees.append(late)
             Invoice.save(invoices)
-            Invoice.post(invoices)
+            # A bill made after its due date (a contract entered late, a
+            # replayed day) is meant to be due in the past
+            with Transaction().set_context(_skip_warnings=True):
+                Invoice.post(invoices)
         for installment, invoice, late in zip(installments, invoices, fees):
             installment.invoice = invoice
             installment.bill_number = invoice.number

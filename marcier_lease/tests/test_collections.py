@@ -173,6 +173,21 @@ class CollectionsTests:
                 (JAN15, 'waived'), (dt.date(2026, 1, 20), 'billed')])
 
     @with_transaction()
+    def test_bill_due_on_plan_date(self):
+        """A bill made days after its due date is due on that date: the
+        dunning counts from it, not from the day it was billed"""
+        Dunning = Pool().get('account.dunning')
+        self._setup()
+        self._procedure()
+        contract = self._contract()
+        jan = contract.installments[0]
+        self._process(dt.date(2026, 1, 20))
+        receivable, = [l for l in jan.invoice.move.lines if l.maturity_date]
+        self.assertEqual(receivable.maturity_date, jan.due_date)
+        dunning, = Dunning.search([('installment', '=', jan.id)])
+        self.assertEqual(dunning.level.name, "Reminder")
+
+    @with_transaction()
     def test_dunning_levels(self):
         "Each level reached sends its to-do and logs the reminder, once"
         pool = Pool()
