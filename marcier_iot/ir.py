@@ -14,4 +14,5 @@ class Cron(metaclass=PoolMeta):
                 ('iot.command|time_out', "Time Out Unanswered Commands"),
                 ('iot.telemetry|manage_storage',
                     "Manage Telemetry Partitions and Retention"),
+                ('iot.trip|end_silent', "End the Trips of Silent Vehicles"),
                 ])

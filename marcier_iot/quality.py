@@ -155,6 +155,19 @@ def _trip(start, latitude, longitude):
         None, 0, 0, 'open']
 
 
+def end_trip(track):
+    """The closing piece of track's open trip, ended at its last motion
+    where the vehicle was last seen, for a vehicle that fell silent (no key
+    off, no next report to end it); the track forgets the trip"""
+    piece = _trip(track.trip_start, None, None)
+    piece[1] = track.trip_moved
+    piece[7] = (track.trip_moved - track.trip_start) / 3600
+    piece[4], piece[5] = track.latitude, track.longitude
+    piece[12] = 'closed'
+    track.trip_start = track.trip_moved = None
+    return piece
+
+
 def derive(track, reports, limits, skip=()):
     """Clean the reports of one vehicle and derive from them.
 

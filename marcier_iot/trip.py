@@ -1,8 +1,10 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 import datetime as dt
+import time
 
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
 
 from marcier_base.model import AgentOwnedMixin
 
@@ -90,3 +92,30 @@ class Trip(AgentOwnedMixin, ModelSQL, ModelView):
             rows.append((vehicle, values['start'], *owners[vehicle], 0, now,
                     *(values[c] for c in columns)))
         bulk.upsert(cls, rows, ['vehicle', 'start'], MERGES)
+
+    @classmethod
+    def end_silent(cls):
+        """Cron: end the open trips of vehicles silent for longer than a
+        trip stop (a gateway switched off mid-trip sends no key off, and no
+        next report comes to end the trip)"""
+        pool = Pool()
+        Configuration = pool.get('iot.configuration')
+        Track = pool.get('iot.vehicle.track')
+        Vehicle = pool.get('device.vehicle')
+        stop = Configuration(1).trip_stop_minutes * 60
+        before = time.time() - stop
+        open_ = Track.search([
+                ('trip_start', '!=', None),
+                ('time', '<', EPOCH + dt.timedelta(seconds=before)),
+                ])
+        # Locked as a listener locks them, then checked again: a batch may
+        # have carried the trip on meanwhile
+        tracks = {v: t for v, t in Track.lock(
+                [t.vehicle.id for t in open_]).items()
+            if t.trip_start is not None and t.time < before}
+        if not tracks:
+            return
+        pieces = [(v, quality.end_trip(t)) for v, t in tracks.items()]
+        cls.extend(pieces, {v.id: (v.company.id, v.agent and v.agent.id)
+                for v in Vehicle.browse(list(tracks))})
+        Track.save_tracks(tracks)

@@ -29,7 +29,7 @@ REPAIRS = [
     ('MCA0003', 'submitted', 0, "Charging port cover broken.", None, None,
         None),
     ('MCB0001', 'accepted', 1, "Wipers leave streaks.", None, None, None),
-    ('MCB0001', 'in_repair', 3, "Steering vibrates above 20 km/h.", None,
+    ('MCA0006', 'in_repair', 3, "Steering vibrates above 20 km/h.", None,
         None, None),
     ]
 # Each step: the state it reaches, its button, its timestamp and how long

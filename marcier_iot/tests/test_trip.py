@@ -1,6 +1,7 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 """Trips cut as batches arrive (issue 15), through the listener's path"""
+import time
 import unittest
 
 from trytond.pool import Pool
@@ -74,6 +75,34 @@ class TripTestCase(unittest.TestCase):
         self.assertEqual((second.state, second.start),
             ('open', utc(start + 670)))
         self.assertEqual(second.distance, 0)
+
+    @with_transaction()
+    def test_silent_vehicle_trip_ended_by_task(self):
+        """A gateway silent mid-trip: the task ends the trip at its last
+        motion once a trip stop has passed, not before; the next report
+        starts a new trip"""
+        Trip = Pool().get('iot.trip')
+        vehicle = setup_vehicle()
+        start = base()  # three hours ago: long silent since
+        process(drive(start, 0), drive(start + 60, 0.3),
+            drive(start + 65, 0.3, speed=0.0))
+        Trip.end_silent()
+        trip, = self._trips(vehicle)
+        self.assertEqual((trip.state, trip.start, trip.end),
+            ('closed', utc(start), utc(start + 60)))
+        self.assertAlmostEqual(trip.duration, 60 / 3600)
+        self.assertAlmostEqual(trip.distance, 0.3)
+        self.assertAlmostEqual(trip.end_latitude,
+            SHANGHAI[0] + 0.3 / 111.32)
+
+        # Back on the road: a new trip, the ended one stays as it was
+        now = float(int(time.time()))
+        process(drive(now - 5, 0.3), drive(now, 0.35))
+        Trip.end_silent()  # not silent: nothing to end
+        first, second = self._trips(vehicle)
+        self.assertEqual((first.state, first.end), ('closed', utc(start + 60)))
+        self.assertEqual((second.state, second.start),
+            ('open', utc(now - 5)))
 
     @with_transaction()
     def test_trips_relate_from_vehicle(self):

@@ -19,7 +19,7 @@ OTHER_LOGIN = 'other_company'
 # them (issue 12): the matrix covers them too.  party.party, res.user and
 # ir.session.wizard join by themselves (Marcier modules extend them).
 CORE_MODELS = {'party.contact_mechanism', 'party.address', 'ir.attachment',
-    'ir.note'}
+    'ir.note', 'account.move.line'}
 
 
 def seed(pool, password):

@@ -126,6 +126,8 @@ POLICY = {
             'unlock': 'operator'},
         refusals=('cannot be deleted',)),
     'account.dunning': Grant(operator='r'),
+    # the receivable lines of the dunnings, which operators read
+    'account.move.line': Grant(operator='r'),
     'account.dunning.level': Grant(operator='rwcd', shared=True),
     # per agent and day sums, read by the charts' SQL only
     'lease.revenue.day': Grant(operator=''),
