@@ -108,6 +108,8 @@ class Trip(AgentOwnedMixin, ModelSQL, ModelView):
                 ('trip_start', '!=', None),
                 ('time', '<', EPOCH + dt.timedelta(seconds=before)),
                 ])
+        if not open_:
+            return
         # Locked as a listener locks them, then checked again: a batch may
         # have carried the trip on meanwhile
         tracks = {v: t for v, t in Track.lock(
