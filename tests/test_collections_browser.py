@@ -99,12 +99,6 @@ def pending_requests(operator):
     return pending
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-        "marcier_lease/view/lock_request_list.xml lists create_date, a "
-        "timestamp, without widget: sao 8.0's list has no column for "
-        "timestamps (TreeXMLViewParser.WIDGETS), so opening Drive Lock "
-        "Requests raises 'TypeError: ColumnFactory is not a constructor' "
-        "and the tab never opens, for agents and operators alike"))
 def test_lock_request_list_in_sao(collections, output):
     "Agent A's staff find their open requests, never agent B's"
     operator = collections.client('operator')
