@@ -21,7 +21,7 @@ from marcier_web import i18n, web
 from marcier_web.i18n import N_, _
 from marcier_web.web import (
     CSRF_FIELD, abort, check_csrf, check_throttle, count_attempt, csrf_field,
-    html_response, layout, page, render, render_html)
+    html_response, layout, page, render_html)
 
 from . import storefront
 from .inquiry import PERIOD_MAX, QUANTITY_MAX, normalise_mobile
@@ -105,20 +105,41 @@ FORM_FIELDS = ['name', 'mobile', 'city', 'quantity', 'period',
     'period_unit', 'start_date', 'message']
 
 
-def _detail_page(request, listing, form=None, errors=None, status=200):
+def _detail_html(request, listing, token, form=None, errors=None):
     form = {f: (form or {}).get(f, '') for f in FORM_FIELDS}
-    return render(request, 'mall_detail.html', status=status,
+    return render_html(request, 'mall_detail.html',
         **storefront.filters(), listing=listing, form=form,
-        errors=errors or {}, csrf_field=CSRF_FIELD,
-        csrf_token=csrf_field(request),
+        errors=errors or {}, csrf_field=CSRF_FIELD, csrf_token=token,
         sent=request.args.get('sent') == '1',
         quantity_max=QUANTITY_MAX, period_max=PERIOD_MAX,
         today=Pool().get('ir.date').today())
 
 
+def _detail_page(request, listing, form=None, errors=None, status=200):
+    return html_response(request, _detail_html(
+            request, listing, csrf_field(request), form, errors), status)
+
+
+# Stands for the form's token in a cached detail page: each response puts
+# its client's own token there (only [A-Za-z0-9_.-] in either)
+TOKEN_SLOT = 'csrf-token-slot'
+
+
 @page('/mall/<int:listing_id>', model='mall.listing')
 def listing_page(request, listing_id):
-    return _detail_page(request, _detail(listing_id))
+    """A visitor's first view of an offer, rendered once per language,
+    layout and day (cleared with the catalogue like the lists); with a
+    query (?sent=1, ?lang=) rendered for the request"""
+    if request.args:
+        return _detail_page(request, _detail(listing_id))
+    key = ('detail_html', listing_id, i18n.current(), layout(request),
+        request.script_root, Pool().get('ir.date').today())
+    html = storefront.pages.get(key)
+    if html is None:
+        html = storefront.pages.set(key, _detail_html(
+                request, _detail(listing_id), TOKEN_SLOT))
+    return html_response(request, html.replace(
+            TOKEN_SLOT, csrf_field(request)))
 
 
 def inquiry_values(form, listing):

@@ -187,6 +187,32 @@ class MallRouteTestCase(RouteTestCase):
                 self.assertIn("no longer listed", response.text)
                 self.assertNotIn("Traceback", response.text)
 
+    def test_detail_rendered_once(self):
+        """An offer's page is rendered once, yet each visitor gets a form
+        token of their own, which only their post passes with; a renamed
+        product shows at once"""
+        listing = self.ids()['Golf-Cart-G4']
+        path = f'/mall/{listing}'
+        first, second = self.client(), self.client()
+        tokens = [csrf(c.get(path)) for c in [first, second, first]]
+        self.assertNotEqual(tokens[0], tokens[1])
+        self.assertEqual(tokens[0], tokens[2])
+        # (an invalid mobile: refused with 400 once the token passed)
+        for client, token, status in [(first, tokens[0], 400),
+                (second, tokens[1], 400), (second, tokens[0], 403)]:
+            with self.subTest(token=token, status=status):
+                form = self._form(client, listing, mobile='12345')
+                response = client.post(path,
+                    data={**form, 'csrf_token': token})
+                self.assertEqual(response.status_code, status)
+        chinese = self.client('zh-CN')
+        self.assertIn("高尔夫球车 G4", chinese.get(path).text)
+        self._rename_cart("高尔夫球车 G4 新款")
+        try:
+            self.assertIn("高尔夫球车 G4 新款", chinese.get(path).text)
+        finally:
+            self._rename_cart("高尔夫球车 G4")
+
     def test_pictures(self):
         "Pictures in list and gallery sizes, cached by the browser"
         client = self.client()
