@@ -73,7 +73,7 @@ class Fault(ModelSQL, ModelView):
             ('type_code_unique', Unique(t, t.vehicle_type, t.code),
                 'marcier_iot.msg_fault_code_unique'),
             ]
-        cls._order = [('vehicle_type', 'ASC'), ('code', 'ASC')]
+        cls._order[0:0] = [('vehicle_type', 'ASC'), ('code', 'ASC')]
 
     @classmethod
     def default_system(cls):
