@@ -206,6 +206,7 @@ class Alarm(metaclass=PoolMeta):
         field, operator, operand, *extra = clause
         nested = field[len(name) + 1:] or (
             'rec_name' if isinstance(operand, str) else 'id')
+        # no entry found: no alarm (an empty 'OR' would match them all)
         return ['OR', ('id', '=', -1)] + [[
                 ('kind', '=', 'controller_fault'),
                 ('vehicle.vehicle_type', '=', f.vehicle_type.id),
