@@ -1,7 +1,8 @@
 # This file is part of Marcier. The COPYRIGHT file at the top level of this
 # repository contains the full copyright notices and license terms.
 """Demo: three vehicle types of different makes onboarded from their DBC
-(the proposed signal maps confirmed as they are), the catalogue's products
+(the proposed signal maps confirmed as they are) with their fault
+catalogues seeded from the DBC's value tables, the catalogue's products
 linked to them, and broker credentials for every demo vehicle with a
 gateway (those registered before this module was activated have none)."""
 from trytond.pool import Pool
@@ -40,6 +41,8 @@ def load(context):
                             'lock_value', 'unlock_value'], lock))
             found = VehicleType.create([values])
         types[name] = (found[0], words)
+    # types made before the fault catalogue existed get theirs too
+    pool.get('iot.fault').seed([t for t, _ in types.values()])
     # the vehicles' products, and the catalogue's of those makes
     vehicles = {v.product for v in Vehicle.search([]) if v.product}
     default = types[TYPES[0][0]][0]

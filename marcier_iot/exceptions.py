@@ -20,6 +20,11 @@ class VehicleTypeWarning(UserWarning):
     pass
 
 
+class FaultError(UserError):
+    "A fault catalogue that cannot be seeded from the type's DBC"
+    pass
+
+
 class GatewayError(ValidationError):
     pass
 

@@ -81,6 +81,10 @@ POLICY = {
     'iot.vehicle.track': Grant(operator='', shared=True),
     # the maker's vehicle types: operators keep them, agents read
     'iot.vehicle.type': Grant(agent='r', shared=True),
+    # their fault catalogues, kept and read as the types (issue 17)
+    'iot.fault': Grant(agent='r', shared=True),
+    # the link table of faults and parts has no RPC method
+    'iot.fault-product.product': Grant(operator='', shared=True),
     # The broker's refusals of the whole database (one MQTT tenant per
     # database), without company: every operator reads them (known limit,
     # docs/security.md)
