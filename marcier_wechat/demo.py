@@ -19,7 +19,8 @@ APP_ID = 'wxmarcierdemo0001'
 DEMO = "Demo: "
 # vehicle serial (rented to the customer who reports), state reached, days
 # ago submitted, description, resolution, rating and comment once done;
-# the agent's staff user repairs
+# the agent's staff user repairs.  The one in repair keeps its vehicle in
+# repair: not one whose contract end the mall shows as its next free day
 REPAIRS = [
     ('MCA0001', 'done', 40, "Horn does not sound.",
         "Horn relay replaced.", '5', "Fixed the same afternoon."),
@@ -29,7 +30,7 @@ REPAIRS = [
     ('MCA0003', 'submitted', 0, "Charging port cover broken.", None, None,
         None),
     ('MCB0001', 'accepted', 1, "Wipers leave streaks.", None, None, None),
-    ('MCA0006', 'in_repair', 3, "Steering vibrates above 20 km/h.", None,
+    ('MCC0001', 'in_repair', 3, "Steering vibrates above 20 km/h.", None,
         None, None),
     ]
 # Each step: the state it reaches, its button, its timestamp and how long
