@@ -21,9 +21,10 @@ def test_operator_finds_marcier_menu(platform, output):
 
 def test_open_message_from_list_marks_it_read(platform, output):
     client = platform.client('agent_c')
-    # The newest unread message: the top of the list (sao draws a long
-    # list's rows only as they scroll in)
-    message, = client.search_read('res.notification', [('unread', '=', True)],
+    # The newest unread message about a record: the top of the list (sao
+    # draws a long list's rows only as they scroll in)
+    message, = client.search_read('res.notification', [('unread', '=', True),
+            ('model', '!=', None)],
         ['label'], order=[('id', 'DESC')], limit=1)
     with browser() as chromium:
         page = chromium.new_page(viewport={'width': 1280, 'height': 800})
