@@ -155,16 +155,22 @@ def _trip(start, latitude, longitude):
         None, 0, 0, 'open']
 
 
-def end_trip(track):
-    """The closing piece of track's open trip, ended at its last motion
-    where the vehicle was last seen, for a vehicle that fell silent (no key
-    off, no next report to end it); the track forgets the trip"""
-    piece = _trip(track.trip_start, None, None)
+def _close(piece, track, latitude, longitude):
+    """End piece, track's open trip, at its last motion, stopped at
+    (latitude, longitude); the track forgets the trip"""
     piece[1] = track.trip_moved
     piece[7] = (track.trip_moved - track.trip_start) / 3600
-    piece[4], piece[5] = track.latitude, track.longitude
+    piece[4], piece[5] = latitude, longitude
     piece[12] = 'closed'
     track.trip_start = track.trip_moved = None
+
+
+def end_trip(track):
+    """The closing piece of track's open trip, ended where the vehicle was
+    last seen, for a vehicle that fell silent (no key off, no next report
+    to end it)"""
+    piece = _trip(track.trip_start, None, None)
+    _close(piece, track, track.latitude, track.longitude)
     return piece
 
 
@@ -354,12 +360,8 @@ def derive(track, reports, limits, skip=()):
             if piece is None:
                 piece = _trip(track.trip_start, None, None)
                 trips.append(piece)
-            piece[1] = track.trip_moved
-            piece[7] = (track.trip_moved - track.trip_start) / 3600
-            piece[4], piece[5] = stood  # where it stopped
-            piece[12] = 'closed'
+            _close(piece, track, *stood)
             piece = None
-            track.trip_start = track.trip_moved = None
         if track.trip_start is None and key_on is not False and (
                 key_on or moving) and (moving or not track.key_on):
             piece = _trip(epoch, track.latitude, track.longitude)
